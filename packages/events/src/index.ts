@@ -1,0 +1,110 @@
+import EventEmitterBase from 'events';
+import { AbortError, TimeoutError } from '@xmppkit/error';
+
+/** An event map: event name to the tuple of listener arguments. */
+export type EventMap<T> = { [K in keyof T]: unknown[] };
+
+type Args<E, K extends keyof E> = E[K] extends unknown[] ? E[K] : never;
+export type Listener<E, K extends keyof E> = (...args: Args<E, K>) => void;
+
+/** The typed face of an EventEmitter whose events are described by `E`. */
+export interface TypedEmitter<E extends EventMap<E>> {
+  on<K extends keyof E & string>(event: K, listener: Listener<E, K>): this;
+  addListener<K extends keyof E & string>(event: K, listener: Listener<E, K>): this;
+  prependListener<K extends keyof E & string>(event: K, listener: Listener<E, K>): this;
+  once<K extends keyof E & string>(event: K, listener: Listener<E, K>): this;
+  off<K extends keyof E & string>(event: K, listener: Listener<E, K>): this;
+  removeListener<K extends keyof E & string>(event: K, listener: Listener<E, K>): this;
+  removeAllListeners(event?: keyof E & string): this;
+  emit<K extends keyof E & string>(event: K, ...args: Args<E, K>): boolean;
+  listenerCount(event: keyof E & string): number;
+  setMaxListeners(n: number): this;
+}
+
+/**
+ * The `events` EventEmitter (Node's own in Node, the `events` package in browsers), typed by an event map.
+ *
+ * ```ts
+ * class Thing extends EventEmitter<{ ready: []; data: [chunk: string] }> {}
+ * ```
+ */
+export const EventEmitter = EventEmitterBase as unknown as new <E extends EventMap<E>>() => TypedEmitter<E>;
+
+/** Anything with `on`/`off` (an EventEmitter, typed or not). */
+export interface Subscribable {
+  on(event: string, listener: (...args: never[]) => void): unknown;
+  off(event: string, listener: (...args: never[]) => void): unknown;
+}
+
+export interface PromiseOptions {
+  /** reject when this event fires first (default `error`; `null` to disable) */
+  rejectEvent?: string | null;
+  /** reject with TimeoutError after this many milliseconds */
+  timeout?: number;
+  /** reject with AbortError when this signal aborts */
+  signal?: AbortSignal;
+}
+
+/** Resolve with the first argument of the next `event`; reject on `rejectEvent`, timeout or abort. Listeners are always removed. */
+export function promise<T = unknown>(target: Subscribable, event: string, options: PromiseOptions = {}): Promise<T> {
+  const { rejectEvent = 'error', timeout: ms, signal } = options;
+  return new Promise<T>((resolve, reject) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const cleanup = (): void => {
+      target.off(event, onEvent);
+      if (rejectEvent) target.off(rejectEvent, onError);
+      if (timer !== undefined) clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    const onEvent = (value: T): void => {
+      cleanup();
+      resolve(value);
+    };
+    const onError = (err: unknown): void => {
+      cleanup();
+      reject(err);
+    };
+    const onAbort = (): void => {
+      cleanup();
+      reject(signal?.reason instanceof Error ? signal.reason : new AbortError());
+    };
+    if (signal?.aborted) {
+      onAbort();
+      return;
+    }
+    target.on(event, onEvent as (...args: never[]) => void);
+    if (rejectEvent) target.on(rejectEvent, onError as (...args: never[]) => void);
+    if (ms !== undefined) timer = setTimeout(() => onError(new TimeoutError(`no "${event}" within ${ms} ms`)), ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Resolve after `ms` milliseconds, or reject with AbortError when `signal` aborts first. */
+export function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(new AbortError());
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(new AbortError());
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Race `p` against a deadline; rejects with TimeoutError when `ms` passes first. The timer is always cleared. */
+export function timeout<T>(p: Promise<T>, ms: number, text?: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TimeoutError(text ?? `no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, deadline]).finally(() => clearTimeout(timer));
+}
+
+export { TimeoutError, AbortError };

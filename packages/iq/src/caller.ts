@@ -1,0 +1,127 @@
+import type { Connection } from '@xmppkit/connection';
+import { ConnectionError, StanzaError, TimeoutError } from '@xmppkit/error';
+import { JID, jid as parseJid } from '@xmppkit/jid';
+import type { MiddlewareManager } from '@xmppkit/middleware';
+import { xml, type Element } from '@xmppkit/xml';
+import { id as makeId } from './id.js';
+
+interface Pending {
+  resolve: (reply: Element) => void;
+  reject: (err: Error) => void;
+  to: string | undefined;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+export interface IQCaller {
+  /** Send an iq and resolve with the whole `result` reply; reject with StanzaError, TimeoutError or on disconnect. */
+  request(stanza: Element, timeout?: number): Promise<Element>;
+  /** Send `<iq type=get>` with `child`; resolve with the reply's child of the same name and namespace. */
+  get(child: Element, to?: string, timeout?: number): Promise<Element | undefined>;
+  /** Send `<iq type=set>` with `child`; resolve with the reply's child of the same name and namespace. */
+  set(child: Element, to?: string, timeout?: number): Promise<Element | undefined>;
+  /** requests waiting for a reply */
+  readonly pending: number;
+  /** default timeout in ms (30 000) */
+  timeout: number;
+  /** Reject every pending request (used on disconnect). */
+  rejectAll(error: Error): void;
+}
+
+function safeJid(value: string | undefined): JID | null {
+  if (!value) return null;
+  try {
+    return parseJid(value);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * RFC 6120 section 10.1 rules for who may answer: a request to the server or to our own bare JID
+ * may be answered with no `from`, our bare JID or our full JID (or the domain when there was no `to`);
+ * any other request only by the entity it was sent to.
+ */
+export function isValidReplyFrom(requestTo: string | undefined, replyFrom: string | undefined, own: JID | null, domain: string): boolean {
+  const to = safeJid(requestTo);
+  const from = safeJid(replyFrom);
+  if (replyFrom && !from) return false;
+  const ownBare = own?.bare() ?? null;
+  if (to === null || (ownBare !== null && to.equals(ownBare))) {
+    if (from === null) return true;
+    if (ownBare && (from.equals(ownBare) || (own !== null && from.equals(own)))) return true;
+    return to === null && from.toString() === domain;
+  }
+  if (from === null) return own !== null && to.equals(own);
+  return from.equals(to);
+}
+
+export function iqCaller({ entity, middleware }: { entity: Connection; middleware: MiddlewareManager }): IQCaller {
+  const pending = new Map<string, Pending>();
+
+  const settle = (stanza: Element): boolean => {
+    const type = stanza.attrs.type;
+    if (type !== 'result' && type !== 'error') return false;
+    const key = stanza.attrs.id;
+    if (!key) return false;
+    const entry = pending.get(key);
+    if (!entry) return false;
+    if (!isValidReplyFrom(entry.to, stanza.attrs.from, entity.jid, entity.options.domain)) return false;
+    pending.delete(key);
+    clearTimeout(entry.timer);
+    if (type === 'result') entry.resolve(stanza);
+    else {
+      const error = stanza.getChild('error');
+      entry.reject(error ? StanzaError.fromElement(error) : new StanzaError('undefined-condition', { element: stanza }));
+    }
+    return true;
+  };
+
+  middleware.use((ctx, next) => {
+    if (ctx.stanza.name === 'iq' && settle(ctx.stanza)) return undefined;
+    return next();
+  });
+
+  const caller: IQCaller = {
+    timeout: 30_000,
+    get pending() {
+      return pending.size;
+    },
+    request(stanza, timeout = caller.timeout) {
+      const key = stanza.attrs.id || (stanza.attrs.id = makeId());
+      return new Promise<Element>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          pending.delete(key);
+          reject(new TimeoutError(`no reply to iq ${key} within ${timeout} ms`));
+        }, timeout);
+        pending.set(key, { resolve, reject, to: stanza.attrs.to, timer });
+        entity.send(stanza).catch((err: unknown) => {
+          if (pending.get(key)?.timer !== timer) return;
+          pending.delete(key);
+          clearTimeout(timer);
+          reject(err instanceof Error ? err : new Error(String(err)));
+        });
+      });
+    },
+    async get(child, to, timeout) {
+      const reply = await caller.request(xml('iq', { type: 'get', to }, child), timeout);
+      return reply.getChild(child.name, child.attrs.xmlns);
+    },
+    async set(child, to, timeout) {
+      const reply = await caller.request(xml('iq', { type: 'set', to }, child), timeout);
+      return reply.getChild(child.name, child.attrs.xmlns);
+    },
+    rejectAll(error) {
+      for (const [key, entry] of pending) {
+        pending.delete(key);
+        clearTimeout(entry.timer);
+        entry.reject(error);
+      }
+    },
+  };
+
+  entity.on('disconnect', (info) => {
+    if (pending.size > 0) caller.rejectAll(new ConnectionError('disconnected', { text: 'the connection closed before the reply', cause: info.reason }));
+  });
+
+  return caller;
+}

@@ -1,0 +1,34 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const packages = fileURLToPath(new URL('./packages/', import.meta.url));
+
+// Tests run against the TypeScript sources, never against a stale build.
+const alias = [{ find: /^@xmppkit\/([a-z-]+)$/, replacement: `${packages}$1/src/index.ts` }];
+
+/** Every test file in the repository matches one of these globs; scripts/test.mjs proves it after each run. */
+import testGlobs from './test/globs.json' with { type: 'json' };
+
+export default defineConfig({
+  resolve: { alias },
+  test: {
+    projects: [
+      {
+        resolve: { alias },
+        test: { name: 'unit', include: testGlobs.unit, environment: 'node' },
+      },
+      {
+        resolve: { alias },
+        test: {
+          name: 'integration',
+          include: testGlobs.integration,
+          environment: 'node',
+          globalSetup: ['test/setup/prosody.ts'],
+          testTimeout: 20_000,
+          hookTimeout: 30_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
