@@ -27,7 +27,8 @@ export function domainFromService(service: string): string {
 export class Client extends Connection {
   readonly username: string | undefined;
   readonly maxRedirects: number;
-  private readonly initialService: string;
+  /** the service given in the options */
+  readonly initialService: string;
   /** why the current start attempt failed, when a feature knows better than "disconnected" */
   private startError: Error | null = null;
   /** true while start() is running */
@@ -59,38 +60,66 @@ export class Client extends Connection {
     return header;
   }
 
+  /** Run once at every start(), before connecting (stream management loads persisted state here). */
+  readonly startHooks: Array<() => Promise<void>> = [];
+  /** The error that ended the last login or session, when a feature knew why (SASLError, StreamError...). */
+  get lastFailure(): Error | null {
+    return this.startError;
+  }
+  /** True from stop() until the client is offline. */
+  stopping = false;
+
   /**
    * Connect, authenticate and bind; resolves with the bound JID once `online`.
    * Rejects with the cause (SASLError for a wrong password, StreamError, TimeoutError, a connection error)
    * and leaves the client `offline`, ready for another `start()`.
    */
   async start(): Promise<JID> {
-    if (this.status !== 'offline') throw new ConnectionError('invalid-state', { text: `start() needs status offline, not ${this.status}` });
+    if (this.status !== 'offline' || this.starting) throw new ConnectionError('invalid-state', { text: `start() needs status offline, not ${this.starting ? 'starting' : this.status}` });
     this.starting = true;
-    let service = this.initialService;
     try {
-      for (let redirects = 0; ; redirects++) {
-        this.redirect = null;
-        try {
-          return await this.attempt(service);
-        } catch (err) {
-          const redirect = this.redirect as string | null;
-          if (redirect && redirects < this.maxRedirects) {
-            await this.disconnect();
-            if (this.statusNow() === 'disconnect') {
-              service = redirect;
-              continue;
-            }
-          }
-          if (this.status !== 'offline') {
-            await this.disconnect();
-            if (this.status === 'disconnect') this.setStatus('offline');
-          }
-          throw err;
-        }
+      for (const hook of this.startHooks) await hook();
+      return await this.establish();
+    } catch (err) {
+      if (this.statusNow() !== 'offline') {
+        await this.disconnect();
+        if (this.statusNow() === 'disconnect') this.setStatus('offline');
       }
+      throw err;
     } finally {
       this.starting = false;
+    }
+  }
+
+  /**
+   * Connect and negotiate a session, new or resumed, from `offline` or `disconnect`, following redirects.
+   * Resolves with the JID once the status is `online`. Used by start() and by reconnect.
+   */
+  async establish(service: string = this.initialService): Promise<JID> {
+    for (let redirects = 0; ; redirects++) {
+      this.redirect = null;
+      try {
+        return await this.attempt(service);
+      } catch (err) {
+        const redirect = this.redirect as string | null;
+        if (redirect && redirects < this.maxRedirects) {
+          await this.disconnect();
+          if (this.statusNow() === 'disconnect') {
+            service = redirect;
+            continue;
+          }
+        }
+        throw err;
+      }
+    }
+  }
+
+  override async stop(): Promise<void> {
+    this.stopping = true;
+    try {
+      await super.stop();
+    } finally {
+      this.stopping = false;
     }
   }
 
@@ -102,9 +131,10 @@ export class Client extends Connection {
     let onElement = (): void => {};
     let cleanup = (): void => {};
     const online = new Promise<JID>((resolve, reject) => {
-      const onOnline = (jid: JID): void => {
+      const onStatus = (status: string): void => {
+        if (status !== 'online') return;
         cleanup();
-        resolve(jid);
+        resolve(this.jid as JID);
       };
       const onDisconnect = (info: { reason?: Error }): void => {
         cleanup();
@@ -119,11 +149,11 @@ export class Client extends Connection {
       onElement = arm;
       cleanup = () => {
         clearTimeout(idle);
-        this.off('online', onOnline);
+        this.off('status', onStatus);
         this.off('disconnect', onDisconnect);
         this.off('element', onElement);
       };
-      this.on('online', onOnline);
+      this.on('status', onStatus);
       this.on('disconnect', onDisconnect);
     });
     online.catch(() => undefined);
@@ -155,10 +185,16 @@ export class Client extends Connection {
     })().catch(() => undefined);
   }
 
-  /** Called by resource binding (or resumption) when the session is ready. */
+  /** Called by resource binding when a new session is ready: status `online` and the `online` event. */
   setOnline(jid: JID): void {
     this.jid = jid;
     this.setStatus('online', jid);
+  }
+
+  /** Called by stream management when a session was resumed: status `online` again, without a new `online` event. */
+  setResumed(jid: JID): void {
+    this.jid = jid;
+    this.setStatusQuietly('online');
   }
 
   /** True while `start()` has not settled yet. */

@@ -7,6 +7,8 @@ import { resourceBinding, type Resource, type ResourceBinding } from '@xmppkit/r
 import { sasl, type Credentials, type CredentialsCallback, type SASL } from '@xmppkit/sasl';
 import { streamFeatures, type StreamFeatures } from '@xmppkit/stream-features';
 import { websocket } from '@xmppkit/websocket';
+import { reconnect, type Reconnect, type ReconnectOptions } from '@xmppkit/reconnect';
+import { streamManagement, type StreamManagement, type StreamManagementOptions } from '@xmppkit/stream-management';
 
 export interface ClientOptions {
   /** where to connect: `ws://` or `wss://` URL of the server's WebSocket endpoint */
@@ -32,6 +34,10 @@ export interface ClientOptions {
   transports?: TransportFactory[];
   /** log traffic with credentials redacted (default: on when XMPPKIT_DEBUG is set in Node) */
   debug?: boolean;
+  /** Stream Management (XEP-0198), on by default; `{ enabled: false }` turns it off */
+  streamManagement?: StreamManagementOptions;
+  /** reconnection with backoff, on by default; `false` turns it off */
+  reconnect?: ReconnectOptions | false;
 }
 
 /** The object `client()` returns: a Client with its parts attached. Every property is defined. */
@@ -42,6 +48,8 @@ export class XMPPClient extends Client {
   readonly iqCallee: IQCallee;
   readonly sasl: SASL;
   readonly resourceBinding: ResourceBinding;
+  readonly streamManagement: StreamManagement;
+  readonly reconnect: Reconnect;
 
   constructor(options: ClientOptions) {
     const coreOptions: ClientCoreOptions = {
@@ -69,6 +77,10 @@ export class XMPPClient extends Client {
       { credentials, mechanisms: options.sasl?.mechanisms, allowPlaintext: options.sasl?.allowPlaintext },
     );
     this.resourceBinding = resourceBinding({ streamFeatures: this.streamFeatures, iqCaller: this.iqCaller, entity }, options.resource);
+    this.streamManagement = streamManagement({ entity, streamFeatures: this.streamFeatures }, options.streamManagement);
+    const sm = this.streamManagement;
+    this.reconnect = reconnect(entity, options.reconnect || {}, () => [sm.preferredService(entity.service), entity.service, entity.initialService]);
+    if (options.reconnect === false) this.reconnect.stop();
     debug(this, options.debug === true);
   }
 }
@@ -96,3 +108,5 @@ export type { Credentials, CredentialsCallback } from '@xmppkit/sasl';
 export type { Resource } from '@xmppkit/resource-binding';
 export type { Context, Middleware } from '@xmppkit/middleware';
 export { Client } from '@xmppkit/client-core';
+export { StreamManagementError, memoryStore, webStorageStore, type StreamManagementStore, type StreamManagementState, type StreamManagementOptions } from '@xmppkit/stream-management';
+export type { ReconnectOptions } from '@xmppkit/reconnect';

@@ -62,6 +62,9 @@ export interface ConnectionOptions {
   transports?: TransportFactory[];
 }
 
+/** Writes an element or takes it over; resolves true when it was written now. */
+export type WriteElement = (element: Element, original: Element) => Promise<boolean>;
+
 /** Runs on every outgoing element before it is written; returns the element to write or null to drop it. */
 export type OutgoingHook = (element: Element) => Element | null | Promise<Element | null>;
 
@@ -120,6 +123,13 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     (this.emit as (event: S, ...a: ConnectionEvents[S]) => boolean)(status, ...args);
   }
 
+  /** Change status emitting only `status`, not the event of its name (a resumed session is `online` again without a new `online`). */
+  protected setStatusQuietly(status: Status): void {
+    if (!canTransition(this.status, status)) throw new Error(`invalid status transition ${this.status} -> ${status}`);
+    this.status = status;
+    this.emit('status', status);
+  }
+
   /** The status read afresh: after an await it may differ from what an earlier check narrowed it to. */
   protected statusNow(): Status {
     return this.status;
@@ -174,6 +184,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     const transport = this.requireTransport();
     this.setStatus('opening');
     const header = this.waitFor<Element>(transport, 'header', `no stream header within ${this.options.timeout} ms`);
+    header.catch(() => undefined); // awaited below; this only keeps an early rejection from being reported as unhandled
     await transport.openStream(this.headerAttrs());
     const root = await header;
     if (this.transport !== transport || this.status !== 'opening') throw this.lastStreamError ?? new ConnectionError('disconnected', { text: `connection ${this.status} while opening the stream` });
@@ -197,22 +208,22 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     if (!transport || !['connect', 'opening', 'open', 'online'].includes(this.status)) return { clean: false };
     this.setStatus('closing');
     const ended = this.waitFor<void>(transport, 'streamEnd', `stream not closed within ${this.options.timeout} ms`);
+    ended.catch(() => undefined); // awaited below
     let clean = true;
     try {
-      await this.beforeClose();
+      for (const hook of this.closeHooks) await hook().catch(() => undefined);
       await transport.closeStream();
       await ended;
     } catch {
       clean = false;
-      ended.catch(() => undefined);
     }
     const info = { clean };
     if (this.status === 'closing') this.setStatus('close', info);
     return info;
   }
 
-  /** A hook for features that must send something before our stream close (stream management's final `<a/>`). */
-  protected async beforeClose(): Promise<void> {}
+  /** Run before our stream close is sent (stream management sends its final `<a/>` here). Errors are ignored. */
+  readonly closeHooks: Array<() => Promise<void>> = [];
 
   /** Close the socket; if it does not close in time, drop it. */
   async disconnect(): Promise<void> {
@@ -251,29 +262,34 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     await this.disconnect();
   }
 
-  /** Send an element, after the outgoing hook (which may change or drop it). Rejects when there is no link. */
+  /**
+   * Writes one element to the transport and returns true, or takes it over and returns false
+   * (stream management counts and tracks stanzas here, and holds them while the link is down).
+   * `original` is the element before outgoing filters ran.
+   */
+  writeElement: WriteElement = async (element) => {
+    await this.requireTransport().send(element);
+    return true;
+  };
+
+  /** Send an element, after the outgoing hook (which may change or drop it). Rejects when it cannot be sent. */
   async send(element: Element): Promise<void> {
     let out: Element | null = element;
     if (this.outgoing) {
       out = await this.outgoing(element);
       if (out === null) return;
     }
-    await this.requireTransport().send(out);
-    this.emit('send', out);
+    if (await this.writeElement(out, element)) this.emit('send', out);
   }
 
-  /** Send several elements in order, with as few writes as the transport allows. */
+  /** Send several elements in order. */
   async sendMany(elements: readonly Element[]): Promise<void> {
-    let out: Element[] = elements as Element[];
-    if (this.outgoing) {
-      out = [];
-      for (const element of elements) {
-        const el = await this.outgoing(element);
-        if (el !== null) out.push(el);
-      }
-    }
-    await this.requireTransport().sendMany(out);
-    for (const el of out) this.emit('send', el);
+    for (const element of elements) await this.send(element);
+  }
+
+  /** Report an element written outside `send()` (for example re-sent after a resumption). */
+  emitSent(element: Element): void {
+    this.emit('send', element);
   }
 
   /** Write raw text (no hook, no checks). */

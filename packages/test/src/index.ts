@@ -93,26 +93,44 @@ export class ServerConnection extends EventEmitter<{ element: [Element]; header:
   private headersTaken = 0;
 
   /**
-   * Play a standard login: header, SASL PLAIN (or fail with `authFailure`), restart, `<bind/>`.
-   * Extra post-auth features can be added; returns the bound JID.
+   * Play the authentication part of a login: header, SASL PLAIN (or `<failure/>` with `authFailure`), restart,
+   * then the post-auth features (default: `<bind/>`). Resolves false when authentication was refused.
    */
-  async login(options: { jid?: string; authFailure?: string; postAuthFeatures?: Element[]; mechanisms?: string[] } = {}): Promise<string> {
-    const jid = options.jid ?? 'user@localhost/res';
+  async authenticate(options: { authFailure?: string; features?: Element[]; mechanisms?: string[] } = {}): Promise<boolean> {
     await this.nextHeader();
     this.sendHeader();
     this.sendFeatures(xml('mechanisms', 'urn:ietf:params:xml:ns:xmpp-sasl', ...(options.mechanisms ?? ['PLAIN']).map((m) => xml('mechanism', {}, m))));
     await this.next((el) => el.name === 'auth');
     if (options.authFailure) {
       this.send(xml('failure', 'urn:ietf:params:xml:ns:xmpp-sasl', xml(options.authFailure)));
-      return jid;
+      return false;
     }
     this.send(xml('success', 'urn:ietf:params:xml:ns:xmpp-sasl'));
     await this.nextHeader();
     this.sendHeader();
-    this.sendFeatures(xml('bind', 'urn:ietf:params:xml:ns:xmpp-bind'), ...(options.postAuthFeatures ?? []));
+    this.sendFeatures(...(options.features ?? [xml('bind', 'urn:ietf:params:xml:ns:xmpp-bind')]));
+    return true;
+  }
+
+  /** Answer the client's `<bind/>` request with `jid`. */
+  async bind(jid = 'user@localhost/res'): Promise<string> {
     const bind = await this.next((el) => el.name === 'iq' && el.getChild('bind') !== undefined);
     this.send(xml('iq', { type: 'result', id: bind.attrs.id }, xml('bind', 'urn:ietf:params:xml:ns:xmpp-bind', xml('jid', {}, jid))));
     return jid;
+  }
+
+  /**
+   * Play a standard login: authentication, then `<bind/>` with any extra post-auth features.
+   * Returns the bound JID.
+   */
+  async login(options: { jid?: string; authFailure?: string; postAuthFeatures?: Element[]; mechanisms?: string[] } = {}): Promise<string> {
+    const jid = options.jid ?? 'user@localhost/res';
+    const ok = await this.authenticate({
+      ...options,
+      features: [xml('bind', 'urn:ietf:params:xml:ns:xmpp-bind'), ...(options.postAuthFeatures ?? [])],
+    });
+    if (!ok) return jid;
+    return this.bind(jid);
   }
 
   /** Close the stream from the server side. */
@@ -281,6 +299,43 @@ export class MemoryTransport extends EventEmitter<TransportEvents> implements Tr
     });
   }
 }
+
+const NS_SM = 'urn:xmpp:sm:3';
+
+/**
+ * The server side of Stream Management on one scripted connection: counts what the client sends
+ * (the server's `h`), answers `<r/>` with `<a/>` unless told not to, and counts what it sends.
+ */
+export class ServerStreamManagement {
+  /** stanzas received from the client (the server's h) */
+  handled: number;
+  /** answer `<r/>` automatically */
+  autoAck = true;
+  /** `<r/>` received */
+  requests = 0;
+
+  constructor(
+    readonly peer: ServerConnection,
+    initialHandled = 0,
+  ) {
+    this.handled = initialHandled;
+    peer.on('element', (el) => {
+      if (['iq', 'message', 'presence'].includes(el.name)) this.handled = (this.handled + 1) >>> 0;
+      else if (el.name === 'r' && el.attrs.xmlns === NS_SM) {
+        this.requests++;
+        if (this.autoAck) this.ack();
+      }
+    });
+  }
+
+  /** Send `<a h/>` (the current count, or `h`). */
+  ack(h: number = this.handled): void {
+    this.peer.send(xml('a', { xmlns: NS_SM, h }));
+  }
+}
+
+/** The `<sm xmlns='urn:xmpp:sm:3'/>` stream feature. */
+export const smFeature = (): Element => xml('sm', NS_SM);
 
 /** Resolve on the next macrotask (lets queued microtasks and I/O callbacks run). */
 export const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));

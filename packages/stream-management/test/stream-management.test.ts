@@ -1,0 +1,605 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { client, xml, type Element } from '@xmppkit/client';
+import { ScriptedServer, ServerStreamManagement, smFeature, tick, type ServerConnection } from '@xmppkit/test';
+import { NS_SM, StreamManagementError, memoryStore, type StreamManagementOptions, type StreamManagementStore } from '@xmppkit/stream-management';
+
+const NS_BIND = 'urn:ietf:params:xml:ns:xmpp-bind';
+
+function setup(sm: StreamManagementOptions = {}, extra: Record<string, unknown> = {}) {
+  const server = new ScriptedServer();
+  const xmpp = client({
+    service: 'memory://localhost',
+    username: 'user',
+    password: 'pencil',
+    transports: [server.factory],
+    timeout: 5000,
+    streamManagement: sm,
+    reconnect: { initialDelay: 10, random: () => 0 },
+    ...extra,
+  });
+  const log: string[] = [];
+  const acked: string[] = [];
+  const failed: Array<[string, string]> = [];
+  xmpp.streamManagement.on('ack', (s) => acked.push(s.attrs.id ?? s.name));
+  xmpp.streamManagement.on('fail', (s, e) => failed.push([s.attrs.id ?? s.name, e.condition]));
+  for (const event of ['enabled', 'resumed', 'hibernated', 'retry', 'resumeFailed'] as const) {
+    xmpp.streamManagement.on(event, (arg?: unknown) => log.push(event + (arg && typeof arg === 'object' && 'attrs' in arg ? `:${(arg as Element).attrs.id}` : '')));
+  }
+  xmpp.on('online', () => log.push('online'));
+  return { server, xmpp, log, acked, failed };
+}
+
+/** Log in with SM offered; answer <enable/> with `enabled` attributes (or `failed`). */
+async function loginWithSM(peer: ServerConnection, enabled: Record<string, string> | 'failed' = { id: 'sm-1', resume: 'true', max: '600' }, jid = 'user@localhost/res') {
+  await peer.login({ jid, postAuthFeatures: [smFeature()] });
+  const enable = await peer.next('enable');
+  const sm = new ServerStreamManagement(peer);
+  if (enabled === 'failed') peer.send(xml('failed', NS_SM, xml('unexpected-request', 'urn:ietf:params:xml:ns:xmpp-stanzas')));
+  else peer.send(xml('enabled', { xmlns: NS_SM, ...enabled }));
+  return { enable, sm };
+}
+
+/** Play a resumption on a new connection: SASL, then `<resumed/>` (or `<failed/>`). */
+async function resumeOn(peer: ServerConnection, answer: { h: number; previd?: string } | { failed: string; h?: number }) {
+  await peer.authenticate({ features: [xml('bind', NS_BIND), smFeature()] });
+  const resume = await peer.next('resume');
+  if ('failed' in answer) {
+    peer.send(xml('failed', { xmlns: NS_SM, h: answer.h }, xml(answer.failed, 'urn:ietf:params:xml:ns:xmpp-stanzas')));
+  } else {
+    peer.send(xml('resumed', { xmlns: NS_SM, h: answer.h, previd: answer.previd ?? resume.attrs.previd }));
+  }
+  return resume;
+}
+
+const msg = (id: string, to = 'friend@localhost') => xml('message', { to, id, type: 'chat' }, xml('body', {}, id));
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('negotiation', () => {
+  it('enables after binding and goes online only after <enabled/>', async () => {
+    const { server, xmpp, log } = setup();
+    const started = xmpp.start();
+    const peer = await server.nextConnection();
+    const { enable } = await loginWithSM(peer);
+    await started;
+    const names = peer.received.map((el) => el.name);
+    expect(names.indexOf('enable')).toBeGreaterThan(names.indexOf('iq'));
+    expect(enable.attrs).toMatchObject({ xmlns: NS_SM, resume: 'true' });
+    expect(log).toEqual(['enabled', 'online']);
+    expect(xmpp.streamManagement).toMatchObject({ enabled: true, id: 'sm-1', max: 600, inbound: 0, outbound: 0, canResume: true });
+    await xmpp.stop();
+  });
+
+  it('with resume: false asks for acks only', async () => {
+    const { server, xmpp } = setup({ resume: false });
+    const started = xmpp.start();
+    const peer = await server.nextConnection();
+    const { enable } = await loginWithSM(peer, { id: 'x' });
+    await started;
+    expect(enable.attrs.resume).toBeUndefined();
+    expect(xmpp.streamManagement.canResume).toBe(false);
+    await xmpp.stop();
+  });
+
+  it('treats <enabled/> without resume as not resumable even with an id', async () => {
+    const { server, xmpp, failed } = setup();
+    const started = xmpp.start();
+    const peer = await server.nextConnection();
+    await loginWithSM(peer, { id: 'no-resume' });
+    await started;
+    expect(xmpp.streamManagement.canResume).toBe(false);
+    await xmpp.send(msg('m1'));
+    xmpp.reconnect.stop();
+    peer.cut();
+    await vi.waitFor(() => expect(failed).toEqual([['m1', 'not-resumable']]));
+  });
+
+  it('is off with enabled: false: no <enable/>, sendAcked rejects', async () => {
+    const { server, xmpp } = setup({ enabled: false });
+    const started = xmpp.start();
+    const peer = await server.nextConnection();
+    await peer.login({ postAuthFeatures: [smFeature()] });
+    await started;
+    await tick();
+    expect(peer.received.find((el) => el.name === 'enable')).toBeUndefined();
+    await expect(xmpp.streamManagement.sendAcked(msg('x'))).rejects.toMatchObject({ condition: 'not-enabled' });
+    await xmpp.stop();
+  });
+
+  it('handles a refused <enable/>: stream stays up, stanzas sent since enable are reported, sendAcked rejects', async () => {
+    const { server, xmpp, failed } = setup();
+    const started = xmpp.start();
+    const peer = await server.nextConnection();
+    await peer.login({ postAuthFeatures: [smFeature()] });
+    await peer.next('enable');
+    peer.send(xml('failed', NS_SM, xml('unexpected-request', 'urn:ietf:params:xml:ns:xmpp-stanzas')));
+    await started;
+    expect(xmpp.status).toBe('online');
+    expect(xmpp.streamManagement.enabled).toBe(false);
+    await expect(xmpp.streamManagement.sendAcked(msg('after'))).rejects.toMatchObject({ name: 'StreamManagementError', condition: 'not-enabled' });
+    expect(failed).toEqual([]);
+    // no second <enable/> on this stream
+    expect(peer.received.filter((el) => el.name === 'enable')).toHaveLength(1);
+    await xmpp.stop();
+  });
+
+  it('reports stanzas sent between <enable/> and a refusal', async () => {
+    const { server, xmpp, failed } = setup();
+    xmpp.start().catch(() => undefined);
+    const peer = await server.nextConnection();
+    await peer.login({ postAuthFeatures: [smFeature()] });
+    await peer.next('enable');
+    await xmpp.send(msg('early'));
+    peer.send(xml('failed', NS_SM, xml('unexpected-request', 'urn:ietf:params:xml:ns:xmpp-stanzas')));
+    await vi.waitFor(() => expect(xmpp.status).toBe('online'));
+    expect(failed).toEqual([['early', 'not-enabled']]);
+    await xmpp.stop();
+  });
+
+  it('counts outbound from <enable/> sent and inbound from <enabled/> received; stanzas in between are handled', async () => {
+    const { server, xmpp } = setup();
+    const started = xmpp.start();
+    const peer = await server.nextConnection();
+    await peer.login({ postAuthFeatures: [smFeature()] });
+    await peer.next('enable');
+    const seen: string[] = [];
+    xmpp.on('stanza', (s) => seen.push(s.attrs.id ?? ''));
+    await xmpp.send(msg('out-early'));
+    peer.send(xml('message', { id: 'in-early', from: 'a@localhost' }));
+    peer.send(xml('enabled', { xmlns: NS_SM, id: 's', resume: 'true' }));
+    peer.send(xml('message', { id: 'in-late', from: 'a@localhost' }));
+    await started;
+    await vi.waitFor(() => expect(seen).toEqual(['in-early', 'in-late']));
+    expect(xmpp.streamManagement.inbound).toBe(1);
+    expect(xmpp.streamManagement.outbound).toBe(1);
+    await xmpp.stop();
+  });
+});
+
+describe('counting and acks', () => {
+  it('counts message, presence and iq (including consumed IQ results), never nonzas, and answers <r/>', async () => {
+    const { server, xmpp } = setup();
+    const started = xmpp.start();
+    const peer = await server.nextConnection();
+    await loginWithSM(peer);
+    await started;
+    const ping = xmpp.iqCaller.get(xml('ping', 'urn:xmpp:ping'), 'localhost');
+    const iq = await peer.next('iq');
+    peer.send(xml('iq', { type: 'result', id: iq.attrs.id, from: 'localhost' }));
+    await ping;
+    peer.send(xml('message', { from: 'a@localhost' }), xml('presence', { from: 'a@localhost/x' }));
+    peer.send(xml('iq', { type: 'get', id: 'p', from: 'localhost' }, xml('ping', 'urn:xmpp:ping')));
+    peer.send(xml('r', NS_SM));
+    const a = await peer.next((el) => el.name === 'a');
+    expect(a.attrs.h).toBe('4');
+    expect(xmpp.streamManagement.inbound).toBe(4);
+    await xmpp.stop();
+  });
+
+  it('acks stanzas up to h, resolves sendAcked, and reports each stanza once', async () => {
+    const { server, xmpp, acked } = setup();
+    const started = xmpp.start();
+    const peer = await server.nextConnection();
+    const { sm } = await loginWithSM(peer);
+    await started;
+    sm.autoAck = false;
+    const p1 = xmpp.streamManagement.sendAcked(msg('m1'));
+    const p2 = xmpp.streamManagement.sendAcked(msg('m2'));
+    await peer.next((el) => el.attrs.id === 'm2');
+    sm.ack(1);
+    await expect(p1).resolves.toBeUndefined();
+    expect(acked).toEqual(['m1']);
+    sm.ack(1); // unchanged h: nothing new
+    sm.ack(2);
+    await expect(p2).resolves.toBeUndefined();
+    expect(acked).toEqual(['m1', 'm2']);
+    await xmpp.stop();
+  });
+
+  it('wraps h at 2^32, inbound and outbound', async () => {
+    const { server, xmpp, acked } = setup();
+    const started = xmpp.start();
+    const peer = await server.nextConnection();
+    const { sm } = await loginWithSM(peer);
+    await started;
+    sm.autoAck = false;
+    xmpp.streamManagement.inbound = 2 ** 32 - 1;
+    peer.send(xml('message', { from: 'a@localhost' }));
+    peer.send(xml('r', NS_SM));
+    expect((await peer.next('a')).attrs.h).toBe('0');
+
+    xmpp.streamManagement.acked = 2 ** 32 - 2;
+    for (const id of ['w1', 'w2', 'w3']) await xmpp.send(msg(id));
+    expect(xmpp.streamManagement.outbound).toBe(1);
+    sm.ack(1);
+    await vi.waitFor(() => expect(acked).toEqual(['w1', 'w2', 'w3']));
+    expect(xmpp.streamManagement.acked).toBe(1);
+    await xmpp.stop();
+  });
+
+  it('a too-high h is answered with undefined-condition + handled-count-too-high, and the session ends', async () => {
+    const { server, xmpp, failed } = setup();
+    const started = xmpp.start();
+    const peer = await server.nextConnection();
+    const { sm } = await loginWithSM(peer);
+    await started;
+    sm.autoAck = false;
+    await xmpp.send(msg('t1'));
+    sm.ack(5);
+    const error = await peer.next((el) => el.name === 'stream:error');
+    expect(error.getChild('undefined-condition', 'urn:ietf:params:xml:ns:xmpp-streams')).toBeDefined();
+    expect(error.getChild('handled-count-too-high', NS_SM)?.attrs).toMatchObject({ h: '5', 'send-count': '1' });
+    await vi.waitFor(() => expect(failed).toEqual([['t1', 'handled-count-too-high']]));
+    expect(xmpp.streamManagement.canResume).toBe(false);
+    xmpp.reconnect.stop();
+  });
+
+  it('with handledCountTooHigh: resync, a too-high h acks everything and warns', async () => {
+    const { server, xmpp, acked } = setup({ handledCountTooHigh: 'resync' });
+    const warnings: Error[] = [];
+    xmpp.streamManagement.on('warning', (w) => warnings.push(w));
+    const started = xmpp.start();
+    const peer = await server.nextConnection();
+    const { sm } = await loginWithSM(peer);
+    await started;
+    sm.autoAck = false;
+    await xmpp.send(msg('r1'));
+    sm.ack(7);
+    await vi.waitFor(() => expect(acked).toEqual(['r1']));
+    expect(warnings[0]).toBeInstanceOf(StreamManagementError);
+    expect(xmpp.streamManagement.acked).toBe(7);
+    expect(xmpp.status).toBe('online');
+    await xmpp.send(msg('r2'));
+    sm.ack(8);
+    await vi.waitFor(() => expect(acked).toEqual(['r1', 'r2']));
+    await xmpp.stop();
+  });
+});
+
+describe('ack requests and dead links', () => {
+  it('requests an ack after a burst (debounced) and after N stanzas, never after every stanza', async () => {
+    const { server, xmpp } = setup({ requestAckAfter: 10, requestAckDebounce: 250 });
+    const started = xmpp.start();
+    const peer = await server.nextConnection();
+    const { sm } = await loginWithSM(peer);
+    await started;
+    vi.useFakeTimers();
+    for (let i = 0; i < 3; i++) await xmpp.send(msg(`b${i}`));
+    await vi.advanceTimersByTimeAsync(249);
+    expect(sm.requests).toBe(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(sm.requests).toBe(1);
+    for (let i = 0; i < 25; i++) await xmpp.send(msg(`c${i}`));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sm.requests).toBe(3); // at 10 and 20, the debounce for the tail is still pending
+    await vi.advanceTimersByTimeAsync(250);
+    expect(sm.requests).toBe(4);
+    vi.useRealTimers();
+    await xmpp.stop();
+  });
+
+  it('probes an idle link and tears a dead one down uncleanly; repeated probes do not extend the deadline', async () => {
+    vi.useFakeTimers();
+    const { server, xmpp, log } = setup({ requestAckInterval: 30_000, timeout: 10_000 });
+    const started = xmpp.start();
+    const peer = await server.nextConnection();
+    const { sm } = await loginWithSM(peer);
+    await started;
+    await xmpp.send(msg('ok'));
+    await vi.advanceTimersByTimeAsync(300); // debounced <r/> answered
+    expect(sm.requests).toBe(1);
+    peer.blackholed = true;
+    xmpp.reconnect.stop();
+    const probes: number[] = [];
+    xmpp.on('send', (el) => el.name === 'r' && probes.push(Date.now()));
+    // silence for requestAckInterval: an idle probe, with a 10 s deadline
+    while (probes.length === 0) await vi.advanceTimersByTimeAsync(10);
+    expect(Date.now() - (probes[0] as number)).toBeLessThan(20);
+    await vi.advanceTimersByTimeAsync(5_000);
+    await xmpp.send(msg('stuck')); // more traffic and more probes must not extend the deadline
+    xmpp.streamManagement.requestAck();
+    await vi.advanceTimersByTimeAsync((probes[0] as number) + 10_000 - Date.now() - 1);
+    expect(probes.length).toBeGreaterThan(1);
+    expect(xmpp.status).toBe('online');
+    await vi.advanceTimersByTimeAsync(1);
+    expect(xmpp.status).toBe('disconnect');
+    // no stream close was sent: the session stays resumable
+    expect(xmpp.streamManagement.canResume).toBe(true);
+    expect(log).toContain('hibernated:stuck');
+    expect(peer.received.find((el) => el.name === 'stream:error')).toBeUndefined();
+    vi.useRealTimers();
+  });
+});
+
+describe('resumption', () => {
+  it('resumes after a cut: h applied, unacked and hibernated stanzas re-sent in order before new ones, no new online', async () => {
+    const { server, xmpp, log, acked } = setup();
+    const started = xmpp.start();
+    const peer = await server.nextConnection();
+    const { sm } = await loginWithSM(peer);
+    await started;
+    sm.autoAck = false;
+    const statuses: string[] = [];
+    xmpp.on('status', (s) => statuses.push(s));
+    for (const id of ['a1', 'a2', 'a3']) await xmpp.send(msg(id));
+    peer.send(xml('message', { from: 'x@localhost', id: 'in1' }));
+    await vi.waitFor(() => expect(xmpp.streamManagement.inbound).toBe(1));
+    xmpp.reconnect.stop();
+    peer.cut();
+    await vi.waitFor(() => expect(xmpp.status).toBe('disconnect'));
+    const late = xmpp.streamManagement.sendAcked(msg('down1'));
+    expect(log.filter((l) => l.startsWith('hibernated'))).toEqual(['hibernated:a1', 'hibernated:a2', 'hibernated:a3', 'hibernated:down1']);
+
+    xmpp.reconnect.start();
+    const established = xmpp.establish();
+    const peer2 = await server.nextConnection();
+    const resume = await resumeOn(peer2, { h: 1 }); // the server got a1 only
+    const sm2 = new ServerStreamManagement(peer2, 1);
+    sm2.autoAck = false;
+    expect(resume.attrs).toMatchObject({ previd: 'sm-1', h: '1' });
+    await established;
+    // an app stanza sent right after resumption goes after the re-sent ones
+    await xmpp.send(msg('new1'));
+    const ids = peer2.received.filter((el) => el.name === 'message').map((el) => el.attrs.id);
+    expect(ids).toEqual(['a2', 'a3', 'down1', 'new1']);
+    expect(acked).toEqual(['a1']);
+    expect(log.filter((l) => l.startsWith('retry') || l === 'resumed' || l === 'online')).toEqual(['online', 'retry:a2', 'retry:a3', 'retry:down1', 'resumed']);
+    expect(statuses.at(-1)).toBe('online');
+    expect(xmpp.status).toBe('online');
+    sm2.ack();
+    await expect(late).resolves.toBeUndefined();
+    await vi.waitFor(() => expect(acked).toEqual(['a1', 'a2', 'a3', 'down1', 'new1']));
+    await xmpp.stop();
+  });
+
+  it('counts stanzas the server re-sends right after <resumed/>', async () => {
+    const { server, xmpp } = setup();
+    const started = xmpp.start();
+    const peer = await server.nextConnection();
+    await loginWithSM(peer);
+    await started;
+    xmpp.reconnect.stop();
+    peer.cut();
+    await vi.waitFor(() => expect(xmpp.status).toBe('disconnect'));
+    const established = xmpp.establish();
+    const peer2 = await server.nextConnection();
+    await peer2.authenticate({ features: [xml('bind', NS_BIND), smFeature()] });
+    await peer2.next('resume');
+    peer2.sendRaw(`<resumed xmlns='urn:xmpp:sm:3' h='0' previd='sm-1'/>`);
+    peer2.sendRaw(`<message xmlns='jabber:client' from='a@localhost' id='q1'><body>queued</body></message>`);
+    peer2.sendRaw(`<r xmlns='urn:xmpp:sm:3'/>`);
+    await established;
+    expect((await peer2.next('a')).attrs.h).toBe('1');
+    await xmpp.stop();
+  });
+
+  it('failed resumption: applies <failed h/>, reports the rest, then binds a new session and goes online', async () => {
+    const { server, xmpp, log, acked, failed } = setup();
+    const started = xmpp.start();
+    const peer = await server.nextConnection();
+    const { sm } = await loginWithSM(peer);
+    await started;
+    sm.autoAck = false;
+    const pending = ['f1', 'f2', 'f3'].map((id) => xmpp.streamManagement.sendAcked(msg(id)));
+    for (const p of pending) p.catch(() => undefined);
+    await xmpp.send(xml('presence', { id: 'p1' }));
+    await peer.next((el) => el.attrs.id === 'p1');
+    xmpp.reconnect.stop();
+    peer.cut();
+    await vi.waitFor(() => expect(xmpp.status).toBe('disconnect'));
+    const established = xmpp.establish();
+    const peer2 = await server.nextConnection();
+    await resumeOn(peer2, { failed: 'item-not-found', h: 1 });
+    await peer2.bind('user@localhost/new');
+    await peer2.next('enable');
+    peer2.send(xml('enabled', { xmlns: NS_SM, id: 'sm-2', resume: 'true' }));
+    await established;
+    expect(acked).toEqual(['f1']);
+    expect(failed).toEqual([
+      ['f2', 'resume-failed'],
+      ['f3', 'resume-failed'],
+      ['p1', 'resume-failed'],
+    ]);
+    await expect(pending[0]).resolves.toBeUndefined();
+    await expect(pending[1]).rejects.toMatchObject({ condition: 'resume-failed', text: 'item-not-found' });
+    expect(log).toContain('resumeFailed');
+    expect(log.filter((l) => l === 'online')).toHaveLength(2);
+    expect(xmpp.jid?.toString()).toBe('user@localhost/new');
+    expect(xmpp.streamManagement.id).toBe('sm-2');
+    await xmpp.stop();
+  });
+
+  it("resend: 'messages' re-sends messages with <delay/> and no stale from; IQs and presence are reported", async () => {
+    const { server, xmpp, failed } = setup({ resend: 'messages' });
+    const started = xmpp.start();
+    const peer = await server.nextConnection();
+    const { sm } = await loginWithSM(peer);
+    await started;
+    sm.autoAck = false;
+    const first = xmpp.streamManagement.sendAcked(xml('message', { to: 'f@localhost', id: 'rm1', from: 'user@localhost/res' }, xml('body', {}, 'hi')));
+    await xmpp.send(xml('presence', { id: 'rp1' }));
+    xmpp.iqCaller.request(xml('iq', { type: 'get', id: 'riq', to: 'localhost' }, xml('ping', 'urn:xmpp:ping'))).catch(() => undefined);
+    await peer.next((el) => el.attrs.id === 'riq');
+    xmpp.reconnect.stop();
+    peer.cut();
+    await vi.waitFor(() => expect(xmpp.status).toBe('disconnect'));
+    const established = xmpp.establish();
+    const peer2 = await server.nextConnection();
+    await resumeOn(peer2, { failed: 'item-not-found' });
+    await peer2.bind('user@localhost/new');
+    await peer2.next('enable');
+    const sm2 = new ServerStreamManagement(peer2);
+    peer2.send(xml('enabled', { xmlns: NS_SM, id: 'sm-2', resume: 'true' }));
+    await established;
+    const resent = await peer2.next((el) => el.attrs.id === 'rm1');
+    expect(resent.attrs.from).toBeUndefined();
+    expect(resent.getChild('delay', 'urn:xmpp:delay')?.attrs.stamp).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(failed.map(([id]) => id).sort()).toEqual(['riq', 'rp1']);
+    expect(peer2.received.find((el) => el.attrs.id === 'rp1' || el.attrs.id === 'riq')).toBeUndefined();
+    sm2.ack();
+    await expect(first).resolves.toBeUndefined();
+    await xmpp.stop();
+  });
+
+  it('reconnects to <enabled location/> first, then falls back to the configured service', async () => {
+    const { server, xmpp } = setup();
+    const services: string[] = [];
+    xmpp.on('connecting', (s) => services.push(s));
+    const started = xmpp.start();
+    const peer = await server.nextConnection();
+    await loginWithSM(peer, { id: 'sm-1', resume: 'true', location: 'node2.localhost:5299' });
+    await started;
+    peer.cut();
+    const first = await server.nextConnection();
+    first.cut(); // the preferred location does not work
+    const second = await server.nextConnection();
+    await resumeOn(second, { h: 0 });
+    await vi.waitFor(() => expect(xmpp.status).toBe('online'));
+    expect(services).toEqual(['memory://localhost', 'memory://node2.localhost:5299', 'memory://localhost']);
+    await xmpp.stop();
+  });
+
+  it('ignores a conflict stream error on the superseded socket', async () => {
+    const { server, xmpp, failed } = setup();
+    const started = xmpp.start();
+    const peer = await server.nextConnection();
+    await loginWithSM(peer);
+    await started;
+    const errors: Error[] = [];
+    xmpp.on('error', (e) => errors.push(e));
+    // the client declares the link dead; the server still thinks the old socket is open
+    xmpp.transport?.destroy();
+    const peer2 = await server.nextConnection();
+    await resumeOn(peer2, { h: 0 });
+    await vi.waitFor(() => expect(xmpp.status).toBe('online'));
+    peer.closed = false;
+    peer.sendStreamError('conflict', 'Replaced by new connection');
+    await tick();
+    expect(errors).toEqual([]);
+    expect(xmpp.status).toBe('online');
+    expect(xmpp.streamManagement.canResume).toBe(true);
+    expect(failed).toEqual([]);
+    await xmpp.stop();
+  });
+
+  it('bounds the queue: past maxQueue, send() rejects with queue-full and nothing is lost silently', async () => {
+    const { server, xmpp, failed } = setup({ maxQueue: 3 });
+    const started = xmpp.start();
+    const peer = await server.nextConnection();
+    const { sm } = await loginWithSM(peer);
+    await started;
+    sm.autoAck = false;
+    xmpp.reconnect.stop();
+    peer.cut();
+    await vi.waitFor(() => expect(xmpp.status).toBe('disconnect'));
+    for (const id of ['q1', 'q2', 'q3']) await xmpp.send(msg(id));
+    await expect(xmpp.send(msg('q4'))).rejects.toMatchObject({ name: 'StreamManagementError', condition: 'queue-full' });
+    await expect(xmpp.streamManagement.sendAcked(msg('q5'))).rejects.toMatchObject({ condition: 'queue-full' });
+    expect(xmpp.streamManagement.unacknowledged.map((s) => s.attrs.id)).toEqual(['q1', 'q2', 'q3']);
+    await xmpp.stop();
+    expect(failed).toEqual([
+      ['q1', 'stopped'],
+      ['q2', 'stopped'],
+      ['q3', 'stopped'],
+    ]);
+  });
+});
+
+describe('closure and stream errors', () => {
+  it('stop(): a final <a/> before the stream close, unacked stanzas reported, state dropped', async () => {
+    const store = memoryStore();
+    const { server, xmpp, failed } = setup({ store, saveDelay: 0 });
+    const started = xmpp.start();
+    const peer = await server.nextConnection();
+    const { sm } = await loginWithSM(peer);
+    await started;
+    sm.autoAck = false;
+    peer.send(xml('message', { from: 'a@localhost' }));
+    const pending = xmpp.streamManagement.sendAcked(msg('s1'));
+    await peer.next((el) => el.attrs.id === 's1');
+    await vi.waitFor(() => expect(store.state).not.toBeNull());
+    const closing = new Promise<void>((resolve) => peer.once('streamEnd', resolve));
+    await xmpp.stop();
+    await closing;
+    const last = peer.received.at(-1);
+    expect(last?.name).toBe('a');
+    expect(last?.attrs.h).toBe('1');
+    await expect(pending).rejects.toMatchObject({ condition: 'stopped' });
+    expect(failed).toEqual([['s1', 'stopped']]);
+    expect(xmpp.streamManagement.canResume).toBe(false);
+    expect(store.state).toBeNull();
+  });
+
+  it('a stream error from the server drops the session: reported, then a new session', async () => {
+    const { server, xmpp, failed, log } = setup();
+    const started = xmpp.start();
+    const peer = await server.nextConnection();
+    const { sm } = await loginWithSM(peer);
+    await started;
+    sm.autoAck = false;
+    await xmpp.send(msg('e1'));
+    peer.sendStreamError('system-shutdown');
+    await vi.waitFor(() => expect(failed).toEqual([['e1', 'stream-error']]));
+    const peer2 = await server.nextConnection();
+    await loginWithSM(peer2, { id: 'sm-2', resume: 'true' });
+    await vi.waitFor(() => expect(xmpp.status).toBe('online'));
+    expect(peer2.received.find((el) => el.name === 'resume')).toBeUndefined();
+    expect(log.filter((l) => l === 'online')).toHaveLength(2);
+    await xmpp.stop();
+  });
+});
+
+describe('persistence', () => {
+  it('a new client object with the same store resumes the session and re-sends what was never acknowledged', async () => {
+    const store = memoryStore();
+    const first = setup({ store, saveDelay: 0 });
+    const started = first.xmpp.start();
+    const peer = await first.server.nextConnection();
+    const { sm } = await loginWithSM(peer);
+    await started;
+    sm.autoAck = false;
+    await first.xmpp.send(msg('p1'));
+    await first.xmpp.send(msg('p2'));
+    peer.send(xml('message', { from: 'a@localhost' }));
+    await vi.waitFor(() => expect(store.state?.unacked).toHaveLength(2));
+    await vi.waitFor(() => expect(store.state?.inbound).toBe(1));
+    // the process "dies": the object is abandoned without stop()
+    first.xmpp.reconnect.stop();
+
+    const second = setup({ store });
+    const resumed = second.xmpp.start();
+    const peer2 = await second.server.nextConnection();
+    const resume = await resumeOn(peer2, { h: 1 });
+    expect(resume.attrs).toMatchObject({ previd: 'sm-1', h: '1' });
+    const jid = await resumed;
+    expect(jid.toString()).toBe('user@localhost/res');
+    expect(peer2.received.filter((el) => el.name === 'message').map((el) => el.attrs.id)).toEqual(['p2']);
+    expect(second.log).toEqual(['retry:p2', 'resumed']);
+    expect(second.acked).toEqual(['p1']);
+    expect(peer2.received.find((el) => el.name === 'iq')).toBeUndefined(); // no bind
+    await second.xmpp.stop();
+  });
+
+  it('coalesces store writes: a burst of stanzas is not a write per stanza', async () => {
+    const saves: number[] = [];
+    const backing = memoryStore();
+    const store: StreamManagementStore = { load: backing.load, save: (s) => void saves.push(s.unacked.length), clear: backing.clear };
+    vi.useFakeTimers();
+    const { server, xmpp } = setup({ store, saveDelay: 50 });
+    const started = xmpp.start();
+    const peer = await server.nextConnection();
+    const { sm } = await loginWithSM(peer);
+    await started;
+    sm.autoAck = false;
+    await vi.advanceTimersByTimeAsync(60);
+    saves.length = 0;
+    for (let i = 0; i < 100; i++) await xmpp.send(msg(`c${i}`));
+    await vi.advanceTimersByTimeAsync(60);
+    expect(saves.length).toBeLessThanOrEqual(2);
+    expect(saves.at(-1)).toBe(100);
+    vi.useRealTimers();
+    await xmpp.stop();
+  });
+});
