@@ -4,7 +4,10 @@ import { defineConfig } from 'vitest/config';
 const packages = fileURLToPath(new URL('./packages/', import.meta.url));
 
 // Tests run against the TypeScript sources, never against a stale build.
-const alias = [{ find: /^@xmppkit\/([a-z-]+)$/, replacement: `${packages}$1/src/index.ts` }];
+const alias = [
+  { find: /^@xmppkit\/([a-z-]+)$/, replacement: `${packages}$1/src/index.ts` },
+  { find: /^@xmppkit\/([a-z-]+)\/([a-z-]+)$/, replacement: `${packages}$1/src/$2.ts` },
+];
 
 /** Every test file in the repository matches one of these globs; scripts/test.mjs proves it after each run. */
 import testGlobs from './test/globs.json' with { type: 'json' };

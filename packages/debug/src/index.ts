@@ -1,7 +1,8 @@
 import type { Connection } from '@xmppkit/connection';
 import { Element } from '@xmppkit/xml';
 
-const HIDDEN = '<hidden/>';
+const HIDDEN_ATTR = '(hidden)';
+const hiddenElement = (): Element => new Element('hidden', { xmlns: 'xmppkit' });
 const NS_SASL = 'urn:ietf:params:xml:ns:xmpp-sasl';
 const NS_SASL2 = 'urn:xmpp:sasl:2';
 const SASL_PAYLOADS = new Set(['auth', 'challenge', 'response', 'success', 'initial-response', 'additional-data']);
@@ -10,7 +11,7 @@ const SECRET_ATTRS = new Set(['token', 'password']);
 /** elements whose text is a secret wherever they appear (jabber:iq:register, jabber:iq:auth, FAST, custom) */
 const SECRET_ELEMENTS = new Set(['password', 'digest', 'token', 'initial-response', 'additional-data']);
 
-/** A copy of `element` with SASL payloads, passwords and tokens replaced by `<hidden/>`. The original is untouched. */
+/** A copy of `element` with SASL payloads, passwords and tokens replaced by `<hidden xmlns='xmppkit'/>` (attributes by `(hidden)`). The original is untouched. */
 export function redact(element: Element): Element {
   return copy(element, false);
 }
@@ -20,16 +21,21 @@ function copy(el: Element, hideText: boolean): Element {
   for (const key in el.attrs) {
     const value = el.attrs[key];
     if (value === undefined) continue;
-    out.attrs[key] = SECRET_ATTRS.has(key) ? HIDDEN : value;
+    out.attrs[key] = SECRET_ATTRS.has(key) ? HIDDEN_ATTR : value;
   }
   const xmlns = el.attrs.xmlns;
-  const hide = hideText || SECRET_ELEMENTS.has(el.name) || ((xmlns === NS_SASL || xmlns === NS_SASL2) && SASL_PAYLOADS.has(el.name));
+  const hide =
+    hideText ||
+    SECRET_ELEMENTS.has(el.name) ||
+    ((xmlns === NS_SASL || xmlns === NS_SASL2) && SASL_PAYLOADS.has(el.name)) ||
+    // XEP-0004 data forms: password fields (XEP-0077 registration forms, password changes)
+    (el.name === 'field' && (el.attrs.type === 'text-private' || /pass/i.test(el.attrs.var ?? '')));
   let hidden = false;
   for (const child of el.children) {
     if (typeof child === 'string') {
       if (!hide) out.children.push(child);
       else if (!hidden && child.trim() !== '') {
-        out.children.push(HIDDEN);
+        out.appendChild(hiddenElement());
         hidden = true;
       }
     } else out.appendChild(copy(child, hide));

@@ -1,5 +1,5 @@
 import EventEmitterBase from 'events';
-import { AbortError, TimeoutError } from '@xmppkit/error';
+import { AbortError, TimeoutError, XMPPError } from '@xmppkit/error';
 
 /** An event map: event name to the tuple of listener arguments. */
 export type EventMap<T> = { [K in keyof T]: unknown[] };
@@ -32,8 +32,8 @@ export const EventEmitter = EventEmitterBase as unknown as new <E extends EventM
 
 /** Anything with `on`/`off` (an EventEmitter, typed or not). */
 export interface Subscribable {
-  on(event: string, listener: (...args: never[]) => void): unknown;
-  off(event: string, listener: (...args: never[]) => void): unknown;
+  on(event: string, listener: never): unknown;
+  off(event: string, listener: never): unknown;
 }
 
 export interface PromiseOptions {
@@ -51,8 +51,8 @@ export function promise<T = unknown>(target: Subscribable, event: string, option
   return new Promise<T>((resolve, reject) => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const cleanup = (): void => {
-      target.off(event, onEvent);
-      if (rejectEvent) target.off(rejectEvent, onError);
+      target.off(event, onEvent as never);
+      if (rejectEvent) target.off(rejectEvent, onError as never);
       if (timer !== undefined) clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
     };
@@ -66,14 +66,15 @@ export function promise<T = unknown>(target: Subscribable, event: string, option
     };
     const onAbort = (): void => {
       cleanup();
-      reject(signal?.reason instanceof Error ? signal.reason : new AbortError());
+      const reason: unknown = signal?.reason;
+      reject(reason instanceof XMPPError ? reason : new AbortError('aborted', reason));
     };
     if (signal?.aborted) {
       onAbort();
       return;
     }
-    target.on(event, onEvent as (...args: never[]) => void);
-    if (rejectEvent) target.on(rejectEvent, onError as (...args: never[]) => void);
+    target.on(event, onEvent as never);
+    if (rejectEvent) target.on(rejectEvent, onError as never);
     if (ms !== undefined) timer = setTimeout(() => onError(new TimeoutError(`no "${event}" within ${ms} ms`)), ms);
     signal?.addEventListener('abort', onAbort, { once: true });
   });

@@ -171,13 +171,18 @@ describe('promise()', () => {
     expect(removed).toHaveBeenCalledWith('abort', expect.any(Function));
   });
 
-  it('passes on a non-xmppkit Error given as the abort reason', async () => {
+  it('wraps any other abort reason (a plain abort() gives a DOMException) in AbortError, keeping it as cause', async () => {
     const door = new Door();
     const controller = new AbortController();
     const p = promise(door, 'open', { signal: controller.signal });
     const reason = new Error('went away');
     controller.abort(reason);
-    await expect(p).rejects.toBe(reason);
+    await expect(p).rejects.toBeInstanceOf(AbortError);
+    await expect(p).rejects.toMatchObject({ condition: 'aborted', cause: reason });
+    const plain = new AbortController();
+    const q = promise(door, 'open', { signal: plain.signal });
+    plain.abort();
+    await expect(q).rejects.toBeInstanceOf(AbortError);
     expect(listeners(door)).toBe(0);
   });
 

@@ -141,7 +141,10 @@ export class Parser extends EventEmitter<ParserEvents> {
       const lt = buf.indexOf('<', pos);
       if (lt === -1) {
         // Text with no markup after it: keep it buffered until the next '<' so entities are never split.
-        if (this.cursor === null && !WHITESPACE.test(buf.slice(pos))) throw new XMLError('bad-format', 'text outside of an element');
+        if (this.cursor === null) {
+          if (!WHITESPACE.test(buf.slice(pos))) throw new XMLError('bad-format', 'text outside of an element');
+          pos = len; // whitespace keepalives between stanzas are dropped, never buffered
+        }
         break;
       }
       if (lt > pos) this.onText(buf.slice(pos, lt));

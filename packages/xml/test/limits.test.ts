@@ -211,3 +211,14 @@ describe('Element and xml()', () => {
     expect(back.text()).toBe('1 < 2 & 3 > 2');
   });
 });
+
+describe('whitespace keepalives', () => {
+  it('never count toward maxStanzaSize', () => {
+    const parser = new Parser({ maxStanzaSize: 100 });
+    const errors: unknown[] = [];
+    parser.on('error', (e) => errors.push(e));
+    parser.write(`<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>`);
+    for (let i = 0; i < 500; i++) parser.write(' ');
+    expect(errors).toEqual([]);
+  });
+});
