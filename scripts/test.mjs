@@ -44,6 +44,29 @@ if (stray.length > 0) {
   process.exit(1);
 }
 
+// No `any` in a published signature: scan every emitted declaration file (comments stripped).
+const anyInTypes = [];
+for (const pkg of readdirSync(join(root, 'packages'))) {
+  const dist = join(root, 'packages', pkg, 'dist');
+  if (!existsSync(dist)) continue;
+  const walk = (dir) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.name.endsWith('.d.ts')) {
+        const code = readFileSync(path, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
+        if (/\bany\b/.test(code)) anyInTypes.push(relative(root, path));
+      }
+    }
+  };
+  walk(dist);
+}
+if (anyInTypes.length > 0) {
+  console.error(`\`any\` in published type declarations:\n  ${anyInTypes.join('\n  ')}`);
+  process.exit(1);
+}
+console.log('type declarations: no `any` in any package');
+
 mkdirSync(join(root, 'test-results'), { recursive: true });
 const args = ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)];
 const run = spawnSync('npx', args, { cwd: root, stdio: 'inherit' });

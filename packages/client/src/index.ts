@@ -32,7 +32,7 @@ export interface ClientOptions {
   sasl?: { mechanisms?: readonly string[]; allowPlaintext?: boolean };
   /** transports to choose from (default: WebSocket) */
   transports?: TransportFactory[];
-  /** log traffic with credentials redacted (default: on when XMPPKIT_DEBUG is set in Node) */
+  /** log traffic with credentials redacted: true forces it on (browsers), false off; default: on when XMPPKIT_DEBUG is set in Node */
   debug?: boolean;
   /** Stream Management (XEP-0198), on by default; `{ enabled: false }` turns it off */
   streamManagement?: StreamManagementOptions;
@@ -81,7 +81,7 @@ export class XMPPClient extends Client {
     const sm = this.streamManagement;
     this.reconnect = reconnect(entity, options.reconnect || {}, () => [sm.preferredService(entity.service), entity.service, entity.initialService]);
     if (options.reconnect === false) this.reconnect.stop();
-    debug(this, options.debug === true);
+    if (options.debug !== false) debug(this, options.debug === true);
   }
 }
 

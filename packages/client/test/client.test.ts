@@ -336,4 +336,16 @@ describe('client() against a scripted server', () => {
     }
     expect(xmpp.status).toBe('offline');
   });
+
+  it('debug: false keeps logging off even when XMPPKIT_DEBUG is set', () => {
+    vi.stubEnv('XMPPKIT_DEBUG', '1');
+    try {
+      const off = setup({ debug: false }).xmpp;
+      const on = setup().xmpp;
+      expect(off.listenerCount('send')).toBe(0);
+      expect(on.listenerCount('send')).toBe(1);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
 });

@@ -1,5 +1,5 @@
 import { ConnectionError, StreamError, TimeoutError, XMPPError } from '@xmppkit/error';
-import { EventEmitter, delay } from '@xmppkit/events';
+import { EventEmitter } from '@xmppkit/events';
 import type { JID } from '@xmppkit/jid';
 import { DEFAULT_MAX_STANZA_SIZE, Element, XMLError, xml } from '@xmppkit/xml';
 import { canTransition, type Status } from './status.js';
@@ -231,8 +231,14 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     if (!transport) return;
     if (this.status !== 'disconnecting') this.setStatus('disconnecting');
     transport.end();
-    const closed = this.closedPromise;
-    const timedOut = await Promise.race([closed.then(() => false), delay(this.options.timeout).then(() => true)]);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = await Promise.race([
+      this.closedPromise.then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), this.options.timeout);
+      }),
+    ]);
+    clearTimeout(timer);
     if (timedOut && this.transport === transport) {
       transport.destroy();
       this.onTransportClose(transport, false, new TimeoutError('socket did not close in time'));

@@ -361,3 +361,25 @@ describe('seeOtherHost()', () => {
     expect(seeOtherHost('ws://a:1/x', 'has space')).toBeNull();
   });
 });
+
+describe('timers after stop()', () => {
+  it('leaves no timer behind once stopped', async () => {
+    vi.useFakeTimers();
+    try {
+      const server = new ScriptedServer();
+      const conn = new Connection({ domain: 'localhost', timeout: 1000, transports: [server.factory] });
+      const connecting = conn.connect('memory:');
+      const peer = await server.nextConnection();
+      await connecting;
+      const opening = conn.open();
+      await peer.nextHeader();
+      peer.sendHeader();
+      await opening;
+      await conn.stop();
+      expect(conn.status).toBe('offline');
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});

@@ -90,7 +90,7 @@ export function iqCaller({ entity, middleware }: { entity: Connection; middlewar
       const key = stanza.attrs.id || (stanza.attrs.id = makeId());
       return new Promise<Element>((resolve, reject) => {
         const timer = setTimeout(() => {
-          pending.delete(key);
+          if (pending.get(key)?.timer === timer) pending.delete(key);
           reject(new TimeoutError(`no reply to iq ${key} within ${timeout} ms`));
         }, timeout);
         pending.set(key, { resolve, reject, to: stanza.attrs.to, timer });

@@ -69,7 +69,7 @@ describe('resource binding', () => {
 
   it('calls an async resource function and binds what it resolves to', async () => {
     const resource = vi.fn(async () => {
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      await new Promise((resolve) => setImmediate(resolve));
       return 'from-async';
     });
     const { server, xmpp } = setup({ resource });

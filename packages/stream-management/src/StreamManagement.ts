@@ -298,7 +298,8 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
 
   private sendNonza(el: Element): void {
     const transport = this.entity.transport;
-    if (!transport) return;
+    // Nothing may follow our closing tag (RFC 6120 section 4.4); the final <a/> went out before it.
+    if (!transport || ['closing', 'close', 'disconnecting', 'disconnect'].includes(this.entity.status)) return;
     transport.send(el).then(
       () => this.entity.emitSent(el),
       () => undefined,
