@@ -114,11 +114,15 @@ export class Client extends Connection {
     }
   }
 
+  /** Run after every stop(), once the client is offline (stream management forgets its session here). */
+  readonly stopHooks: Array<() => void> = [];
+
   override async stop(): Promise<void> {
     this.stopping = true;
     try {
       await super.stop();
     } finally {
+      for (const hook of this.stopHooks) hook();
       this.stopping = false;
     }
   }

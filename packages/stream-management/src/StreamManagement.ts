@@ -1,5 +1,6 @@
 import type { Client } from '@xmppkit/client-core';
 import { seeOtherHost } from '@xmppkit/connection';
+import { TimeoutError } from '@xmppkit/error';
 import { EventEmitter } from '@xmppkit/events';
 import { jid as parseJid } from '@xmppkit/jid';
 import type { StreamFeatures } from '@xmppkit/stream-features';
@@ -9,6 +10,7 @@ import type { StreamManagementState, StreamManagementStore } from './stores.js';
 
 export const NS_SM = 'urn:xmpp:sm:3';
 export const NS_DELAY = 'urn:xmpp:delay';
+const NS_BIND = 'urn:ietf:params:xml:ns:xmpp-bind';
 const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
 const STANZAS = new Set(['iq', 'message', 'presence']);
 
@@ -138,6 +140,7 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
   private deadlineTimer: ReturnType<typeof setTimeout> | undefined;
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
   private lastInput = 0;
+  private lastSend = 0;
   private saveTimer: ReturnType<typeof setTimeout> | undefined;
   private streamClosed = false;
   private dropOnDisconnect: StreamManagementCondition | null = null;
@@ -173,9 +176,14 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
       this.streamClosed = true;
     });
     entity.on('disconnect', () => this.onDisconnect());
-    entity.on('offline', () => this.onOffline());
+    entity.stopHooks.push(() => this.onStopped());
 
     streamFeatures.use('sm', NS_SM, (_ctx, next) => this.resumeFeature(next), 500);
+    // Binding while a session still waits for resumption means it cannot be resumed here (no <sm/> offered).
+    streamFeatures.use('bind', NS_BIND, (_ctx, next) => {
+      if (this.state === 'hibernating') this.resumeImpossible('the server does not offer stream management on this stream');
+      return next();
+    }, 450);
     streamFeatures.use('sm', NS_SM, (_ctx, next) => this.enableFeature(next), 50);
   }
 
@@ -288,11 +296,19 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
       this.requestAck();
       return;
     }
+    // Debounce without re-arming a timer per stanza: the timer checks how long ago the last stanza went out.
+    this.lastSend = Date.now();
     if (this.debounceTimer === undefined) {
-      this.debounceTimer = setTimeout(() => {
+      const fire = (): void => {
+        const quiet = Date.now() - this.lastSend;
+        if (quiet < this.requestAckDebounce) {
+          this.debounceTimer = setTimeout(fire, this.requestAckDebounce - quiet);
+          return;
+        }
         this.debounceTimer = undefined;
         this.requestAck();
-      }, this.requestAckDebounce);
+      };
+      this.debounceTimer = setTimeout(fire, this.requestAckDebounce);
     }
   }
 
@@ -347,7 +363,7 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
   private onAck(value: string | undefined, lenient = false): boolean {
     const h = Number(value);
     if (value === undefined || !Number.isInteger(h) || h < 0 || h > 0xffffffff) {
-      this.emit('warning', new StreamManagementError('handled-count-too-high', { text: `ignored an invalid h="${value}"` }));
+      this.emit('warning', new Error(`ignored an <a/> with an invalid h="${String(value).slice(0, 20)}"`));
       return true;
     }
     clearTimeout(this.deadlineTimer);
@@ -396,7 +412,7 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
     const transport = this.entity.transport;
     if (!transport) return;
     // Tear the socket down without closing the stream, so the session stays resumable.
-    this.emit('warning', new StreamManagementError('not-resumable', { text: `no acknowledgement within ${this.timeout} ms: the link is dead` }));
+    this.emit('warning', new TimeoutError(`no acknowledgement within ${this.timeout} ms: the link is dead, dropping it (the session stays resumable)`));
     transport.destroy(new Error(`no acknowledgement within ${this.timeout} ms`));
   }
 
@@ -447,6 +463,7 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
       return undefined; // disconnected while resuming: still hibernating, reconnect tries again
     }
     if (el.name === 'failed') return next();
+    if (this.dropOnDisconnect) return undefined; // the <resumed h/> was refused (handled-count-too-high)
     await this.resend();
     if (this.stateNow() !== 'enabled') return undefined;
     this.entity.setResumed(this.entity.jid ?? parseJid(this.jidString as string));
@@ -492,9 +509,13 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
   }
 
   private onResumeFailed(el: Element): void {
-    const condition = failedCondition(el);
     if (el.attrs.h !== undefined) this.onAck(el.attrs.h, true);
-    const error = new StreamManagementError('resume-failed', { text: condition, element: el });
+    this.resumeImpossible(failedCondition(el), el);
+  }
+
+  /** The hibernated session is gone: report or re-send what is left, per the `resend` policy. */
+  private resumeImpossible(text: string, element?: Element): void {
+    const error = new StreamManagementError('resume-failed', element ? { text, element } : { text });
     const remaining = this.queue.splice(0);
     this.resetSession();
     this.clearStore();
@@ -606,7 +627,8 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
     this.flush();
   }
 
-  private onOffline(): void {
+  /** stop() ends the session; a start() that failed (say, no network after a reload) keeps it for the next start(). */
+  private onStopped(): void {
     if (this.queue.length > 0 || this.toResend.length > 0 || this.canResume) this.dropSession('stopped');
   }
 
@@ -721,6 +743,18 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
       return false;
     }
     if (!state) return false;
+    const username = this.entity.username;
+    const expected = username ? `${username}@${this.entity.options.domain}`.toLowerCase() : null;
+    let restoredJid;
+    try {
+      restoredJid = parseJid(state.jid);
+    } catch {
+      restoredJid = null;
+    }
+    if (!restoredJid || (expected !== null && restoredJid.bare().toString() !== expected)) {
+      this.emit('warning', new Error(`ignored stored stream management state of ${state.jid}: not this account`));
+      return false;
+    }
     const entries: Entry[] = [];
     for (const item of state.unacked) {
       try {
@@ -731,7 +765,7 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
     }
     this.id = state.id;
     this.jidString = state.jid;
-    this.entity.jid = parseJid(state.jid);
+    this.entity.jid = restoredJid;
     this.inbound = state.inbound >>> 0;
     this.acked = state.acked >>> 0;
     this.max = state.max;

@@ -602,4 +602,68 @@ describe('persistence', () => {
     vi.useRealTimers();
     await xmpp.stop();
   });
+
+  it('a start() that fails keeps the stored session for the next start(); stop() forgets it', async () => {
+    const store = memoryStore();
+    const first = setup({ store, saveDelay: 0 });
+    const started = first.xmpp.start();
+    const peer = await first.server.nextConnection();
+    const { sm } = await loginWithSM(peer);
+    await started;
+    sm.autoAck = false;
+    await first.xmpp.send(msg('kept'));
+    await vi.waitFor(() => expect(store.state?.unacked).toHaveLength(1));
+    first.xmpp.reconnect.stop();
+
+    const second = setup({ store });
+    second.server.refuse = true;
+    await expect(second.xmpp.start()).rejects.toThrow(/ECONNREFUSED/);
+    expect(second.failed).toEqual([]);
+    expect(store.state?.unacked).toHaveLength(1);
+    second.server.refuse = false;
+    const again = second.xmpp.start();
+    await resumeOn(await second.server.nextConnection(), { h: 0 });
+    await again;
+    expect(second.log).toEqual(['retry:kept', 'resumed']);
+    second.xmpp.reconnect.stop();
+    second.server.connections.at(-1)?.cut();
+    await vi.waitFor(() => expect(second.xmpp.status).toBe('disconnect'));
+    await second.xmpp.stop();
+    expect(second.failed).toEqual([['kept', 'stopped']]);
+    expect(store.state).toBeNull();
+  });
+
+  it('ignores stored state of another account', async () => {
+    const store = memoryStore();
+    store.save({ version: 1, id: 'x', jid: 'mallory@localhost/r', service: null, location: null, max: null, inbound: 0, acked: 0, unacked: [], savedAt: 0 });
+    const { server, xmpp } = setup({ store });
+    const warnings: Error[] = [];
+    xmpp.streamManagement.on('warning', (w) => warnings.push(w));
+    const started = xmpp.start();
+    const peer = await server.nextConnection();
+    await loginWithSM(peer);
+    await started;
+    expect(peer.received.find((el) => el.name === 'resume')).toBeUndefined();
+    expect(warnings[0]?.message).toMatch(/not this account/);
+    await xmpp.stop();
+  });
+});
+
+describe('a server that stops offering stream management', () => {
+  it('while a session waits for resumption: reported as resume-failed, then a new session binds', async () => {
+    const { server, xmpp, failed, log } = setup();
+    const started = xmpp.start();
+    const peer = await server.nextConnection();
+    const { sm } = await loginWithSM(peer);
+    await started;
+    sm.autoAck = false;
+    await xmpp.send(msg('orphan'));
+    peer.cut();
+    const peer2 = await server.nextConnection();
+    await peer2.login({ jid: 'user@localhost/new' }); // no <sm/> this time
+    await vi.waitFor(() => expect(log.filter((l) => l === 'online')).toHaveLength(2));
+    expect(failed).toEqual([['orphan', 'resume-failed']]);
+    expect(xmpp.streamManagement.enabled).toBe(false);
+    await xmpp.stop();
+  });
 });
