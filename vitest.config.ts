@@ -26,7 +26,7 @@ export default defineConfig({
           name: 'integration',
           include: testGlobs.integration,
           environment: 'node',
-          globalSetup: ['test/setup/prosody.ts'],
+          globalSetup: ['test/setup/prosody.ts', 'test/setup/ejabberd.ts'],
           testTimeout: 20_000,
           hookTimeout: 30_000,
           fileParallelism: false,
