@@ -6,82 +6,16 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { client, xml, type Element, type XMPPClient } from '@xmppkit/client';
-import { FaultProxy } from '../support/fault-proxy.js';
+import { describe, expect, it } from 'vitest';
+import { xml } from '@xmppkit/client';
+import { events, message, sleep, until, useProxiedClients } from '../support/harness.js';
 import { ejabberd } from '../setup/servers.js';
 
 const server = ejabberd();
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const clients: XMPPClient[] = [];
-let proxy: FaultProxy;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const run = promisify(execFile);
-
-async function until(check: () => boolean, ms = 15_000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
-
-type Options = Partial<Parameters<typeof client>[0]>;
-
-/** A client through the fault proxy (unless `service` says otherwise), reconnecting fast. */
-function make(username: string, options: Options = {}): XMPPClient {
-  const xmpp = client({
-    service: proxy.url(),
-    domain: server.domain,
-    username,
-    password: server.accounts[username],
-    reconnect: { initialDelay: 50 },
-    ...options,
-  });
-  xmpp.on('error', () => undefined);
-  clients.push(xmpp);
-  return xmpp;
-}
-
-/** Bob, connected directly (not through the proxy), recording every message body he receives. */
-async function receiver(resource = 'r') {
-  const bob = make('bob', { service: server.service, resource });
-  const received: string[] = [];
-  bob.on('stanza', (s: Element) => {
-    if (s.is('message') && s.getChildText('body')) received.push(s.getChildText('body') as string);
-  });
-  await bob.start();
-  return { bob, received, jid: `bob@${server.domain}/${resource}` };
-}
-
-const message = (to: string, body: string) => xml('message', { to, type: 'chat', id: body }, xml('body', {}, body));
-
-function events(xmpp: XMPPClient) {
-  const log: string[] = [];
-  const failed: Element[] = [];
-  xmpp.on('online', () => log.push('online'));
-  xmpp.streamManagement.on('resumed', () => log.push('resumed'));
-  xmpp.streamManagement.on('resumeFailed', (e) => {
-    log.push(`resumeFailed:${e.text}`);
-    if (e.element) failed.push(e.element as Element);
-  });
-  xmpp.streamManagement.on('fail', (s, e) => log.push(`fail:${s.attrs.id}:${e.condition}`));
-  xmpp.streamManagement.on('ack', (s) => log.push(`ack:${s.attrs.id ?? s.name}`));
-  return Object.assign(log, { failed });
-}
-
-beforeEach(async () => {
-  proxy = new FaultProxy({ target: { host: '127.0.0.1', port: server.httpPort } });
-  await proxy.start();
-});
-
-afterEach(async () => {
-  proxy.refuse(false);
-  proxy.blackhole(false);
-  await Promise.all(clients.splice(0).map((c) => c.stop().catch(() => undefined)));
-  await proxy.close();
-});
+const h = useProxiedClients(server);
+const { make, receiver } = h;
 
 describe(`stream management against ejabberd ${server.version}, through the fault proxy`, () => {
   it('logs in with SCRAM-SHA-1 and enables resumable stream management (a long base64 SM-ID)', async () => {
@@ -106,13 +40,13 @@ describe(`stream management against ejabberd ${server.version}, through the faul
     await alice.start();
     expect(alice.streamManagement.enabled).toBe(true);
     const id = alice.streamManagement.id;
-    proxy.blackhole();
+    h.proxy.blackhole();
     const acked = alice.streamManagement.sendAcked(message(jid, 'stuck-1'));
     await sleep(100);
     expect(received).not.toContain('stuck-1'); // it is stuck in the proxy
     const t0 = performance.now();
-    proxy.blackhole(false);
-    proxy.cut();
+    h.proxy.blackhole(false);
+    h.proxy.cut();
     await acked;
     console.log(`cut → stuck message acknowledged after resumption in ${(performance.now() - t0).toFixed(1)} ms`);
     await until(() => received.includes('stuck-1'), 5000, 'delivery');
@@ -137,16 +71,16 @@ describe(`stream management against ejabberd ${server.version}, through the faul
     await alice.start();
     expect(alice.streamManagement.max).toBe(1);
     const firstId = alice.streamManagement.id;
-    proxy.blackhole();
+    h.proxy.blackhole();
     const pending = alice.streamManagement.sendAcked(message(`bob@${server.domain}/nobody`, 'expired-1'));
     pending.catch(() => undefined);
     await sleep(100);
     // The link drops (ejabberd sees a RST and keeps the session for 1 s) and stays down for 3 s.
-    proxy.refuse();
-    proxy.cut();
+    h.proxy.refuse();
+    h.proxy.cut();
     await sleep(3000);
-    proxy.blackhole(false);
-    proxy.refuse(false);
+    h.proxy.blackhole(false);
+    h.proxy.refuse(false);
     await until(() => log.filter((l) => l === 'online').length === 2, 15_000, 'a new session');
     const [result] = await Promise.allSettled([pending]);
     console.log(`ejabberd <failed/> for an expired session: ${log.failed.map((f) => f.toString()).join(' ')}`);
@@ -165,20 +99,20 @@ describe(`stream management against ejabberd ${server.version}, through the faul
     const log = events(alice);
     await alice.start();
     const firstId = alice.streamManagement.id;
-    proxy.blackhole();
+    h.proxy.blackhole();
     const pending = ['lost-1', 'lost-2', 'lost-3'].map((id) => alice.streamManagement.sendAcked(message(`bob@${server.domain}/none`, id)));
     for (const p of pending) p.catch(() => undefined);
     await sleep(100);
     // While alice cannot get through, ejabberd restarts and forgets every session.
-    proxy.refuse();
+    h.proxy.refuse();
     const t0 = performance.now();
     const restart = await run('bash', ['scripts/ejabberd.sh', 'restart'], { cwd: root, encoding: 'utf8', timeout: 25_000 }).catch(
       (err: { code?: unknown; stdout?: string; stderr?: string }) => err,
     );
     console.log(`ejabberd restart took ${(performance.now() - t0).toFixed(0)} ms`);
     expect(restart.stderr ?? '').toContain('started');
-    proxy.blackhole(false);
-    proxy.refuse(false);
+    h.proxy.blackhole(false);
+    h.proxy.refuse(false);
     await until(() => log.filter((l) => l === 'online').length === 2, 15_000, 'a new session');
     const results = await Promise.allSettled(pending);
     console.log(`ejabberd <failed/> after a restart: ${log.failed.map((f) => f.toString()).join(' ')}`);

@@ -3,75 +3,16 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { client, xml, type Element, type XMPPClient } from '@xmppkit/client';
+import { describe, expect, it } from 'vitest';
+import { xml } from '@xmppkit/client';
 import { fileStore } from '@xmppkit/stream-management/file-store';
-import { FaultProxy } from '../support/fault-proxy.js';
+import { events, message, sleep, until, useProxiedClients } from '../support/harness.js';
 import { prosody } from '../setup/servers.js';
 
 const server = prosody();
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const clients: XMPPClient[] = [];
-let proxy: FaultProxy;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(check: () => boolean, ms = 15_000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
-
-type Options = Partial<Parameters<typeof client>[0]>;
-
-function make(username: string, options: Options = {}): XMPPClient {
-  const xmpp = client({
-    service: proxy.url(),
-    domain: server.domain,
-    username,
-    password: server.accounts[username],
-    reconnect: { initialDelay: 50 },
-    ...options,
-  });
-  xmpp.on('error', () => undefined);
-  clients.push(xmpp);
-  return xmpp;
-}
-
-/** Bob, connected directly (not through the proxy), recording every message body id he receives. */
-async function receiver(resource = 'r') {
-  const bob = make('bob', { service: server.service, resource });
-  const received: string[] = [];
-  bob.on('stanza', (s: Element) => {
-    if (s.is('message') && s.getChildText('body')) received.push(s.getChildText('body') as string);
-  });
-  await bob.start();
-  return { bob, received, jid: `bob@localhost/${resource}` };
-}
-
-const message = (to: string, body: string) => xml('message', { to, type: 'chat', id: body }, xml('body', {}, body));
-
-function events(xmpp: XMPPClient) {
-  const log: string[] = [];
-  xmpp.on('online', () => log.push('online'));
-  xmpp.streamManagement.on('resumed', () => log.push('resumed'));
-  xmpp.streamManagement.on('resumeFailed', (e) => log.push(`resumeFailed:${e.text}`));
-  xmpp.streamManagement.on('fail', (s, e) => log.push(`fail:${s.attrs.id}:${e.condition}`));
-  xmpp.streamManagement.on('ack', (s) => log.push(`ack:${s.attrs.id ?? s.name}`));
-  return log;
-}
-
-beforeEach(async () => {
-  proxy = new FaultProxy({ target: { host: '127.0.0.1', port: server.httpPort } });
-  await proxy.start();
-});
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.stop().catch(() => undefined)));
-  await proxy.close();
-});
+const h = useProxiedClients(server);
+const { make, receiver } = h;
 
 describe('stream management against Prosody, through the fault proxy', () => {
   it('cut: the session resumes, the stuck stanza is acknowledged and delivered exactly once', async () => {
@@ -80,11 +21,11 @@ describe('stream management against Prosody, through the fault proxy', () => {
     const log = events(alice);
     await alice.start();
     expect(alice.streamManagement.enabled).toBe(true);
-    proxy.blackhole();
+    h.proxy.blackhole();
     const acked = alice.streamManagement.sendAcked(message(jid, 'stuck-1'));
     await sleep(100);
-    proxy.blackhole(false);
-    proxy.cut();
+    h.proxy.blackhole(false);
+    h.proxy.cut();
     await acked;
     await until(() => received.includes('stuck-1'), 5000, 'delivery');
     await sleep(300);
@@ -99,13 +40,13 @@ describe('stream management against Prosody, through the fault proxy', () => {
     const alice = make('alice', { resource: 'bh', streamManagement: { timeout: 1000, requestAckInterval: 1000 } });
     const log = events(alice);
     await alice.start();
-    proxy.blackhole();
+    h.proxy.blackhole();
     const disconnected = new Promise<void>((resolve) => alice.once('disconnect', () => resolve()));
     const acked = alice.streamManagement.sendAcked(message(jid, 'bh-1'));
     const t0 = Date.now();
     await disconnected;
     console.log(`dead link detected after ${Date.now() - t0} ms`);
-    proxy.blackhole(false); // the network comes back
+    h.proxy.blackhole(false); // the network comes back
     await acked;
     await until(() => received.includes('bh-1'), 5000, 'delivery');
     await sleep(200);
@@ -123,7 +64,7 @@ describe('stream management against Prosody, through the fault proxy', () => {
     }
     expect(alice.streamManagement.inbound).toBeGreaterThanOrEqual(600);
     await sleep(100);
-    proxy.cut();
+    h.proxy.cut();
     await until(() => log.includes('resumed') || log.some((l) => l.startsWith('resumeFailed')), 10_000, 'resumption');
     expect(log).toContain('resumed');
     expect(log.filter((l) => l === 'online')).toHaveLength(1);
@@ -135,13 +76,13 @@ describe('stream management against Prosody, through the fault proxy', () => {
     const first = make('alice', { resource: 'persist', streamManagement: { store: fileStore(file), saveDelay: 0 } });
     await first.start();
     const id = first.streamManagement.id;
-    proxy.blackhole();
+    h.proxy.blackhole();
     await first.send(message(jid, 'persisted-1'));
     await sleep(150);
     // the process "dies": no stop(), no reconnect
     first.reconnect.stop();
-    proxy.blackhole(false);
-    proxy.cut();
+    h.proxy.blackhole(false);
+    h.proxy.cut();
     await sleep(100);
 
     const second = make('alice', { resource: 'persist', streamManagement: { store: fileStore(file) } });
@@ -163,11 +104,16 @@ describe('stream management against Prosody, through the fault proxy', () => {
     const log = events(alice);
     await alice.start();
     let cuts = 0;
-    let cutting = true;
+    let cutsWhileSending = 0;
+    let sending = true;
     const chaos = (async () => {
-      while (cutting) {
+      // cut every 150-400 ms while sending, and until at least 8 cuts happened
+      while (sending || cuts < 8) {
         await sleep(150 + Math.floor(Math.random() * 250));
-        if (cutting && proxy.cut() > 0) cuts++;
+        if (h.proxy.cut() > 0) {
+          cuts++;
+          if (sending) cutsWhileSending++;
+        }
       }
     })();
     const total = 1000;
@@ -179,10 +125,9 @@ describe('stream management against Prosody, through the fault proxy', () => {
           () => 'failed' as const,
         ),
       );
-      if (i % 10 === 9) await sleep(8);
+      if (i % 10 === 9) await sleep(20);
     }
-    await sleep(500);
-    cutting = false;
+    sending = false;
     await chaos;
     const outcomes = await Promise.race([
       Promise.all(results),
@@ -198,10 +143,11 @@ describe('stream management against Prosody, through the fault proxy', () => {
     const unique = new Set(mine);
     const failed = outcomes.filter((o) => o === 'failed').length;
     console.log(
-      `chaos: sent ${total}, acknowledged ${ackedIds.size}, failed ${failed}, received ${mine.length} (unique ${unique.size}), duplicates ${mine.length - unique.size}, cuts ${cuts}, resumed ${log.filter((l) => l === 'resumed').length}`,
+      `chaos: sent ${total}, acknowledged ${ackedIds.size}, failed ${failed}, received ${mine.length} (unique ${unique.size}), duplicates ${mine.length - unique.size}, cuts ${cuts} (${cutsWhileSending} while sending), resumed ${log.filter((l) => l === 'resumed').length}`,
     );
     expect(outcomes).toHaveLength(total);
-    expect(cuts).toBeGreaterThan(3);
+    expect(cuts).toBeGreaterThanOrEqual(8);
+    expect(cutsWhileSending).toBeGreaterThanOrEqual(3);
     expect(mine.length - unique.size).toBe(0);
     expect([...unique].sort()).toEqual([...ackedIds].sort());
   }, 90_000);
@@ -210,13 +156,13 @@ describe('stream management against Prosody, through the fault proxy', () => {
     const alice = make('alice', { resource: 'restart' });
     const log = events(alice);
     await alice.start();
-    proxy.blackhole();
+    h.proxy.blackhole();
     const pending = ['lost-1', 'lost-2', 'lost-3'].map((id) => alice.streamManagement.sendAcked(message('bob@localhost/none', id)));
     for (const p of pending) p.catch(() => undefined);
     await sleep(100);
     const restart = spawnSync('bash', ['scripts/prosody.sh', 'restart'], { cwd: root, encoding: 'utf8' });
     expect(restart.status, restart.stderr).toBe(0);
-    proxy.blackhole(false);
+    h.proxy.blackhole(false);
     await until(() => log.filter((l) => l === 'online').length === 2, 20_000, 'a new session');
     const results = await Promise.allSettled(pending);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
