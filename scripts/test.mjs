@@ -93,15 +93,16 @@ for (const file of result.testResults) {
 const filtered = process.argv.length > 2;
 const missing = filtered ? [] : files.filter((f) => !ran.has(f));
 let ok = run.status === 0;
-console.log('\n===== test counts =====');
-for (const [name, c] of Object.entries(counts)) {
-  const label = name === 'integration' ? 'integration (against the private Prosody and ejabberd)' : name;
-  console.log(`${label}: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped in ${c.files} files`);
-}
 const ejabberdPassed = result.testResults
   .filter((t) => /ejabberd/.test(relative(root, t.name)))
   .reduce((n, t) => n + t.assertionResults.filter((a) => a.status === 'passed').length, 0);
-console.log(`  of which against ejabberd: ${ejabberdPassed} passed`);
+console.log('\n===== test counts =====');
+for (const [name, c] of Object.entries(counts)) {
+  const labels = { integration: 'integration (against the private Prosody and ejabberd)', browser: 'browser (real Chromium, against the private Prosody)' };
+  const label = labels[name] ?? name;
+  console.log(`${label}: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped in ${c.files} files`);
+  if (name === 'integration') console.log(`  of which against ejabberd: ${ejabberdPassed} passed`);
+}
 console.log(`test files on disk: ${files.length}; collected and run: ${ran.size}`);
 if (missing.length > 0) {
   ok = false;

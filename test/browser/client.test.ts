@@ -1,0 +1,140 @@
+/**
+ * The browser bundle (packages/client/dist/xmppkit.min.js) in real headless Chromium (Debian's package,
+ * driven by playwright-core), against the private Prosody over ws://.
+ */
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { prosody } from '../setup/servers.js';
+
+const server = prosody();
+const bundle = fileURLToPath(new URL('../../packages/client/dist/xmppkit.min.js', import.meta.url));
+const executablePath = process.env.XMPPKIT_CHROMIUM ?? '/usr/bin/chromium';
+
+let http: Server;
+let origin: string;
+let browser: Browser;
+const pages: Page[] = [];
+
+beforeAll(async () => {
+  const code = readFileSync(bundle);
+  http = createServer((req, res) => {
+    if (req.url === '/xmppkit.min.js') {
+      res.writeHead(200, { 'content-type': 'text/javascript' });
+      res.end(code);
+    } else {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end('<!doctype html><meta charset="utf-8"><title>xmppkit</title><script src="/xmppkit.min.js"></script>');
+    }
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  origin = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  browser = await chromium.launch({
+    executablePath,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await new Promise((resolve) => http?.close(resolve));
+});
+
+/** A fresh page with the bundle loaded; collects console output and page errors. */
+async function open(): Promise<{ page: Page; console: string[]; errors: string[] }> {
+  const page = await browser.newPage();
+  pages.push(page);
+  const log: string[] = [];
+  const errors: string[] = [];
+  page.on('console', (m) => {
+    log.push(m.text());
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(origin);
+  return { page, console: log, errors };
+}
+
+const options = (username: string, resource: string) => ({
+  service: server.service,
+  domain: server.domain,
+  username,
+  password: server.accounts[username],
+  resource,
+});
+
+describe('the browser bundle in Chromium', () => {
+  it('loads with no console error, exposes globalThis.xmppkit, and needs no process global', async () => {
+    const { page, errors } = await open();
+    const info = await page.evaluate(() => {
+      const kit = (globalThis as unknown as { xmppkit: Record<string, unknown> }).xmppkit;
+      return { keys: Object.keys(kit).sort(), process: typeof (globalThis as { process?: unknown }).process };
+    });
+    expect(info.process).toBe('undefined');
+    expect(info.keys).toEqual(expect.arrayContaining(['client', 'xml', 'jid', 'webStorageStore', 'memoryStore', 'StreamManagementError']));
+    expect(errors).toEqual([]);
+  });
+
+  it('logs in with SCRAM-SHA-1 on WebCrypto and enables stream management', async () => {
+    const { page, errors } = await open();
+    const result = await page.evaluate(async (opts) => {
+      const { client } = (globalThis as unknown as { xmppkit: typeof import('@xmppkit/client') }).xmppkit;
+      const xmpp = client(opts);
+      const jid = await xmpp.start();
+      const out = { jid: jid.toString(), mechanism: xmpp.sasl.mechanism, sm: xmpp.streamManagement.enabled };
+      await xmpp.stop();
+      return out;
+    }, options('alice', 'chromium'));
+    expect(result).toEqual({ jid: 'alice@localhost/chromium', mechanism: 'SCRAM-SHA-1', sm: true });
+    expect(errors).toEqual([]);
+  });
+
+  it('delivers a message between two browser clients, and sendAcked resolves', async () => {
+    const bobPage = (await open()).page;
+    const alicePage = (await open()).page;
+    await bobPage.evaluate(async (opts) => {
+      const { client } = (globalThis as unknown as { xmppkit: typeof import('@xmppkit/client') }).xmppkit;
+      const xmpp = client(opts);
+      const g = globalThis as unknown as { received: Promise<string>; bob: unknown };
+      g.received = new Promise((resolve) => xmpp.on('stanza', (s) => s.is('message') && resolve(s.getChildText('body') ?? '')));
+      g.bob = xmpp;
+      await xmpp.start();
+    }, options('bob', 'chromium'));
+    const acked = await alicePage.evaluate(async (opts) => {
+      const { client, xml } = (globalThis as unknown as { xmppkit: typeof import('@xmppkit/client') }).xmppkit;
+      const xmpp = client(opts);
+      await xmpp.start();
+      await xmpp.streamManagement.sendAcked(xml('message', { to: 'bob@localhost/chromium', type: 'chat' }, xml('body', {}, 'hello from Chromium')));
+      await xmpp.stop();
+      return true;
+    }, options('alice', 'chromium-2'));
+    expect(acked).toBe(true);
+    const body = await bobPage.evaluate(async () => {
+      const g = globalThis as unknown as { received: Promise<string>; bob: { stop(): Promise<void> } };
+      const text = await g.received;
+      await g.bob.stop();
+      return text;
+    });
+    expect(body).toBe('hello from Chromium');
+  });
+
+  it('debug logging works with no process global and never shows the password', async () => {
+    const { page, console: log } = await open();
+    await page.evaluate(async (opts) => {
+      const { client } = (globalThis as unknown as { xmppkit: typeof import('@xmppkit/client') }).xmppkit;
+      const xmpp = client({ ...opts, debug: true, sasl: { mechanisms: ['PLAIN'] } });
+      await xmpp.start();
+      await xmpp.stop();
+    }, options('carol', 'debug'));
+    const text = log.join('\n');
+    expect(text).toContain('OUT');
+    expect(text).toContain('status online');
+    expect(text).toContain('<hidden xmlns="xmppkit"/>');
+    expect(text).not.toContain(server.accounts.carol);
+    expect(text).not.toContain(Buffer.from(`\0carol\0${server.accounts.carol}`).toString('base64'));
+  });
+});
