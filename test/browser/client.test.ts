@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FaultProxy } from '../support/fault-proxy.js';
 import { prosody } from '../setup/servers.js';
 
 const server = prosody();
@@ -136,5 +137,73 @@ describe('the browser bundle in Chromium', () => {
     expect(text).toContain('<hidden xmlns="xmppkit"/>');
     expect(text).not.toContain(server.accounts.carol);
     expect(text).not.toContain(Buffer.from(`\0carol\0${server.accounts.carol}`).toString('base64'));
+  });
+
+  it('a page reload with a sessionStorage store resumes the same session and re-sends what was unacknowledged', async () => {
+    const proxy = new FaultProxy({ target: { host: '127.0.0.1', port: server.httpPort } });
+    await proxy.start();
+    try {
+      const bobPage = (await open()).page;
+      await bobPage.evaluate(async (opts) => {
+        const { client } = (globalThis as unknown as { xmppkit: typeof import('@xmppkit/client') }).xmppkit;
+        const xmpp = client(opts);
+        const g = globalThis as unknown as { bodies: string[]; bob: unknown };
+        g.bodies = [];
+        xmpp.on('stanza', (s) => s.is('message') && g.bodies.push(s.getChildText('body') ?? ''));
+        g.bob = xmpp;
+        await xmpp.start();
+      }, options('bob', 'reload'));
+
+      const { page } = await open();
+      const opts = { ...options('alice', 'reload'), service: proxy.url() };
+      const before = await page.evaluate(async (o) => {
+        const { client, webStorageStore } = (globalThis as unknown as { xmppkit: typeof import('@xmppkit/client') }).xmppkit;
+        const xmpp = client({ ...o, streamManagement: { store: webStorageStore(sessionStorage), saveDelay: 0 } });
+        await xmpp.start();
+        (globalThis as unknown as { alice: unknown }).alice = xmpp;
+        return xmpp.streamManagement.id;
+      }, opts);
+      proxy.blackhole(); // what alice sends now never reaches the server
+      await page.evaluate(async () => {
+        const { xml } = (globalThis as unknown as { xmppkit: typeof import('@xmppkit/client') }).xmppkit;
+        const xmpp = (globalThis as unknown as { alice: import('@xmppkit/client').XMPPClient }).alice;
+        await xmpp.send(xml('message', { to: 'bob@localhost/reload', type: 'chat', id: 'before-reload' }, xml('body', {}, 'sent before the reload')));
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      });
+      const stored = await page.evaluate(() => JSON.parse(sessionStorage.getItem('xmppkit:sm') ?? 'null'));
+      expect(stored?.unacked).toHaveLength(1);
+
+      await page.reload();
+      proxy.blackhole(false);
+      proxy.cut(); // the old socket is gone for the server too
+
+      const after = await page.evaluate(async (o) => {
+        const { client, webStorageStore } = (globalThis as unknown as { xmppkit: typeof import('@xmppkit/client') }).xmppkit;
+        const xmpp = client({ ...o, streamManagement: { store: webStorageStore(sessionStorage) } });
+        const events: string[] = [];
+        xmpp.on('online', () => events.push('online'));
+        xmpp.streamManagement.on('resumed', () => events.push('resumed'));
+        xmpp.streamManagement.on('retry', (s) => events.push(`retry:${s.attrs.id}`));
+        const acked = new Promise<void>((resolve) => xmpp.streamManagement.on('ack', (s) => s.attrs.id === 'before-reload' && resolve()));
+        const jid = await xmpp.start();
+        await acked;
+        const id = xmpp.streamManagement.id;
+        await xmpp.stop();
+        return { jid: jid.toString(), id, events };
+      }, opts);
+      expect(after.id).toBe(before);
+      expect(after.jid).toBe('alice@localhost/reload');
+      expect(after.events).toEqual(['retry:before-reload', 'resumed']);
+
+      const bodies = await bobPage.evaluate(async () => {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const g = globalThis as unknown as { bodies: string[]; bob: { stop(): Promise<void> } };
+        await g.bob.stop();
+        return g.bodies;
+      });
+      expect(bodies.filter((b) => b === 'sent before the reload')).toHaveLength(1);
+    } finally {
+      await proxy.close();
+    }
   });
 });
