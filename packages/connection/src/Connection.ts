@@ -408,10 +408,18 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   }
 
   protected onElement(element: Element): void {
-    this.emit('element', element);
-    if (STANZAS.has(element.name)) this.emit('stanza', element);
-    else this.emit('nonza', element);
+    // A throwing listener is the application's bug, not bad XML: report it and keep the stream.
+    this.emitSafely('element', element);
+    this.emitSafely(STANZAS.has(element.name) ? 'stanza' : 'nonza', element);
     if (isStreamElement(element, 'error')) this.onStreamError(element);
+  }
+
+  private emitSafely(event: 'element' | 'stanza' | 'nonza', element: Element): void {
+    try {
+      this.emit(event, element);
+    } catch (err) {
+      this.emitError(err instanceof Error ? err : new Error(String(err)));
+    }
   }
 
   /** A `<stream:error/>` from the server: report it and hang up (following see-other-host when asked). */

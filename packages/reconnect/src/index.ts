@@ -164,11 +164,13 @@ export class Reconnect extends EventEmitter<ReconnectEvents> {
         seen.add(service);
         try {
           await this.entity.establish(service);
-          return;
+          // the link may have dropped again in the meantime: go round once more
+          if (this.entity.status === 'disconnect' && this.enabled && !this.entity.stopping) lastError = new Error('dropped right after reconnecting');
+          else return;
         } catch (err) {
           lastError = err;
           if (err instanceof SASLError) break;
-          if (this.entity.status !== 'disconnect') return;
+          if (!this.enabled || this.entity.stopping || this.entity.status !== 'disconnect') return;
         }
       }
     } finally {
@@ -178,7 +180,7 @@ export class Reconnect extends EventEmitter<ReconnectEvents> {
       this.emit('failed', lastError);
       return;
     }
-    if (this.entity.status === 'disconnect' && !this.entity.stopping) this.schedule();
+    if (this.enabled && this.entity.status === 'disconnect' && !this.entity.stopping) this.schedule();
   }
 
   private cancel(): void {

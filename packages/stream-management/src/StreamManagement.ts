@@ -141,6 +141,7 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
   private lastInput = 0;
   private lastSend = 0;
+  private storeChain: Promise<void> = Promise.resolve();
   private saveTimer: ReturnType<typeof setTimeout> | undefined;
   private streamClosed = false;
   private dropOnDisconnect: StreamManagementCondition | null = null;
@@ -276,7 +277,7 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
     const transport = this.entity.transport;
     if (this.state === 'hibernating' || this.state === 'resuming' || !transport) {
       entry.hibernated = true;
-      this.emit('hibernated', el);
+      this.notify('hibernated', el);
       return false;
     }
     entry.sent = true;
@@ -377,14 +378,15 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
       this.emit('warning', new StreamManagementError('handled-count-too-high', { text: `the server acknowledged ${count} stanzas, but only ${this.inFlight} were waiting; counters resynchronised` }));
       count = this.inFlight;
     }
+    // Settle the ledger first, then tell listeners (a throwing listener cannot leave it half done).
     this.acked = h;
-    for (let i = 0; i < count; i++) {
-      const entry = this.queue.shift() as Entry;
-      this.inFlight--;
-      entry.settle?.resolve();
-      this.emit('ack', entry.stanza);
-    }
+    const done = this.queue.splice(0, count);
+    this.inFlight -= count;
     if (count > 0) this.markDirty();
+    for (const entry of done) {
+      entry.settle?.resolve();
+      this.notify('ack', entry.stanza);
+    }
     return true;
   }
 
@@ -494,7 +496,7 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
       if (!transport || this.entity.transport !== transport) return;
       entry.sent = true;
       this.inFlight++;
-      this.emit('retry', entry.stanza);
+      this.notify('retry', entry.stanza);
       try {
         await transport.send(entry.stanza);
         this.entity.emitSent(entry.stanza);
@@ -578,7 +580,7 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
       // A new session has a new full JID: the old `from` would be refused as invalid-from.
       delete stanza.attrs.from;
       if (!stanza.getChild('delay', NS_DELAY)) stanza.appendChild(xml('delay', { xmlns: NS_DELAY, stamp: new Date(entry.stamp).toISOString() }));
-      this.emit('retry', stanza);
+      this.notify('retry', stanza);
       if (entry.settle) this.pending.set(stanza, entry.settle);
       this.entity.send(stanza).catch((err: unknown) => {
         const settle = this.pending.get(stanza);
@@ -610,9 +612,13 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
     if (this.state === 'off' && this.queue.length === 0 && this.toResend.length === 0) return;
     let condition: StreamManagementCondition | null = this.dropOnDisconnect;
     if (!condition && this.entity.stopping) condition = 'stopped';
-    if (!condition && this.entity.lastStreamError) condition = 'stream-error';
-    if (!condition && this.streamClosed) condition = 'stopped';
+    // A stream error or a clean close ends the session only on the stream the session lives on; a
+    // reconnection attempt that fails (a redirect, a timeout, a refused login) leaves it hibernating.
+    const established = this.state === 'enabled' || this.state === 'enabling';
+    if (!condition && established && this.entity.lastStreamError) condition = 'stream-error';
+    if (!condition && established && this.streamClosed) condition = 'stopped';
     if (!condition && !this.canResume) condition = 'not-resumable';
+    this.streamClosed = false;
     if (condition) {
       this.dropSession(condition);
       return;
@@ -622,7 +628,7 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
     for (const entry of this.queue) {
       if (entry.hibernated) continue;
       entry.hibernated = true;
-      this.emit('hibernated', entry.stanza);
+      this.notify('hibernated', entry.stanza);
     }
     this.flush();
   }
@@ -669,7 +675,16 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
 
   private failEntry(entry: Entry, error: StreamManagementError): void {
     entry.settle?.reject(error);
-    this.emit('fail', entry.stanza, error);
+    this.notify('fail', entry.stanza, error);
+  }
+
+  /** Emit to the application; a throwing listener is reported as the client's `error`, never breaks the bookkeeping. */
+  private notify<K extends 'ack' | 'fail' | 'hibernated' | 'retry'>(event: K, ...args: StreamManagementEvents[K]): void {
+    try {
+      (this.emit as (e: K, ...a: StreamManagementEvents[K]) => boolean)(event, ...args);
+    } catch (err) {
+      this.entity.emitError(err instanceof Error ? err : new Error(String(err)));
+    }
   }
 
   private clearTimers(): void {
@@ -712,11 +727,14 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
     if (!store) return;
     const state = this.snapshot();
     if (!state) return;
-    try {
-      Promise.resolve(store.save(state)).catch((err: unknown) => this.emit('warning', err instanceof Error ? err : new Error(String(err))));
-    } catch (err) {
-      this.emit('warning', err instanceof Error ? err : new Error(String(err)));
-    }
+    this.storeOp(() => store.save(state));
+  }
+
+  /** Store operations run one after the other, so a clear() always lands after an earlier save(). */
+  private storeOp(op: () => void | Promise<void>): void {
+    this.storeChain = this.storeChain
+      .then(op)
+      .catch((err: unknown) => void this.emit('warning', err instanceof Error ? err : new Error(String(err))));
   }
 
   private clearStore(): void {
@@ -724,11 +742,7 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
     this.saveTimer = undefined;
     const store = this.options.store;
     if (!store) return;
-    try {
-      Promise.resolve(store.clear()).catch((err: unknown) => this.emit('warning', err instanceof Error ? err : new Error(String(err))));
-    } catch (err) {
-      this.emit('warning', err instanceof Error ? err : new Error(String(err)));
-    }
+    this.storeOp(() => store.clear());
   }
 
   /** Load a resumable session from the store (runs at start()). */
@@ -737,6 +751,7 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
     if (!store || this.canResume) return false;
     let state: StreamManagementState | null | undefined;
     try {
+      await this.storeChain;
       state = await store.load();
     } catch (err) {
       this.emit('warning', err instanceof Error ? err : new Error(String(err)));

@@ -667,3 +667,96 @@ describe('a server that stops offering stream management', () => {
     await xmpp.stop();
   });
 });
+
+describe('robustness', () => {
+  it('a throwing application listener neither ends the stream nor corrupts the ledger', async () => {
+    const { server, xmpp, acked, failed } = setup();
+    const errors: Error[] = [];
+    xmpp.on('error', (e) => errors.push(e));
+    const started = xmpp.start();
+    const peer = await server.nextConnection();
+    const { sm } = await loginWithSM(peer);
+    await started;
+    sm.autoAck = false;
+    xmpp.on('stanza', () => {
+      throw new TypeError('app bug in a stanza listener');
+    });
+    let once = true;
+    xmpp.streamManagement.on('ack', () => {
+      if (once) {
+        once = false;
+        throw new TypeError('app bug in an ack listener');
+      }
+    });
+    for (const id of ['m1', 'm2', 'm3']) await xmpp.send(msg(id));
+    peer.send(xml('message', { from: 'a@localhost' }));
+    sm.ack(3);
+    await vi.waitFor(() => expect(acked).toEqual(['m1', 'm2', 'm3']));
+    expect(failed).toEqual([]);
+    expect(xmpp.status).toBe('online');
+    expect(xmpp.streamManagement.inbound).toBe(1);
+    expect(errors.map((e) => e.message)).toEqual(['app bug in a stanza listener', 'app bug in an ack listener']);
+    expect(peer.received.find((el) => el.name === 'stream:error')).toBeUndefined();
+    await xmpp.stop();
+  });
+
+  it('a reconnection attempt that fails (redirect, stream error) keeps the session resumable', async () => {
+    const { server, xmpp, failed, log } = setup();
+    const started = xmpp.start();
+    const peer = await server.nextConnection();
+    const { sm } = await loginWithSM(peer);
+    await started;
+    sm.autoAck = false;
+    await xmpp.send(msg('kept'));
+    peer.cut();
+    const bad = await server.nextConnection();
+    await bad.nextHeader();
+    bad.sendHeader();
+    bad.sendStreamError('internal-server-error');
+    bad.closeStream();
+    const good = await server.nextConnection();
+    await resumeOn(good, { h: 0 });
+    await vi.waitFor(() => expect(log).toContain('resumed'));
+    expect(failed).toEqual([]);
+    expect(good.received.filter((el) => el.name === 'message').map((el) => el.attrs.id)).toEqual(['kept']);
+    await xmpp.stop();
+  });
+
+  it('stop() during a reconnection attempt ends offline, even with another service to try', async () => {
+    const { server, xmpp } = setup();
+    const started = xmpp.start();
+    const peer = await server.nextConnection();
+    await loginWithSM(peer, { id: 'sm-1', resume: 'true', location: 'node2.localhost:5299' });
+    await started;
+    peer.cut();
+    const attempt = await server.nextConnection(); // node2, which never answers
+    await attempt.nextHeader();
+    await xmpp.stop();
+    await tick();
+    await tick();
+    expect(xmpp.status).toBe('offline');
+    expect(server.connections).toHaveLength(2);
+  });
+
+  it('a clear() is never overtaken by an earlier, slower save()', async () => {
+    let stored: unknown = null;
+    const store: StreamManagementStore = {
+      load: () => null,
+      save: (state) => new Promise<void>((resolve) => setTimeout(() => ((stored = state), resolve()), 20)),
+      clear: () => {
+        stored = null;
+      },
+    };
+    const { server, xmpp } = setup({ store, saveDelay: 0 });
+    const started = xmpp.start();
+    const peer = await server.nextConnection();
+    const { sm } = await loginWithSM(peer);
+    await started;
+    sm.autoAck = false;
+    await xmpp.send(msg('s1'));
+    await new Promise((r) => setTimeout(r, 5));
+    await xmpp.stop();
+    await new Promise((r) => setTimeout(r, 60));
+    expect(stored).toBeNull();
+  });
+});
