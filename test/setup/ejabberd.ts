@@ -8,9 +8,8 @@
  * Teardown stops the server only if this setup started it, and not when XMPPKIT_KEEP_EJABBERD=1.
  * Ports, state dir and timeouts follow the XMPPKIT_EJABBERD_* variables read by the script.
  */
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
+import { bringUp, serverScript } from './server-script.js';
 
 export interface EjabberdInfo {
   /** WebSocket URL (RFC 7395), e.g. ws://127.0.0.1:15380/xmpp-websocket */
@@ -49,71 +48,16 @@ declare module 'vitest' {
   }
 }
 
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-const script = 'scripts/ejabberd.sh';
-
-function run(args: string[], timeoutMs: number): SpawnSyncReturns<string> {
-  return spawnSync('bash', [script, ...args], {
-    cwd: repoRoot,
-    env: process.env,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-    timeout: timeoutMs,
-    maxBuffer: 64 * 1024 * 1024,
-  });
-}
-
-function describe(result: SpawnSyncReturns<string>): string {
-  const how = result.error
-    ? `failed to run: ${result.error.message}`
-    : result.signal
-      ? `killed by ${result.signal}`
-      : `exited with status ${result.status}`;
-  const output = `${result.stdout ?? ''}${result.stderr ?? ''}`.trim();
-  return `${how}${output ? `\n${output}` : ''}`;
-}
+const script = serverScript('ejabberd');
 
 export default async function setup({ provide }: TestProject): Promise<() => Promise<void>> {
-  // 0: running and answering; anything else (3: stopped, 1: hung) means `up` will (re)start it.
-  const before = run(['status'], 30_000);
-  const startedHere = before.status !== 0;
-
-  // `up` may install ejabberd with apt-get on a fresh CI machine: allow it minutes, not seconds.
   const t0 = performance.now();
-  const up = run(['up'], 15 * 60_000);
-  if (up.status !== 0) {
-    throw new Error(
-      `ejabberd is required by the integration tests and could not be started ` +
-        `(\`bash ${script} up\` ${describe(up)}).\n` +
-        `Run \`bash ${script} up\` yourself to see what is wrong.`,
-    );
-  }
-  if (up.stderr) process.stderr.write(up.stderr);
-
-  const env = run(['env', '--json'], 30_000);
-  if (env.status !== 0) {
-    throw new Error(`\`bash ${script} env --json\` ${describe(env)}`);
-  }
-  const version = run(['version'], 30_000);
-  if (version.status !== 0) {
-    throw new Error(`\`bash ${script} version\` ${describe(version)}`);
-  }
-  const info = { ...(JSON.parse(env.stdout) as Omit<EjabberdInfo, 'version'>), version: version.stdout.trim() };
+  const { startedHere, teardown } = bringUp(script, 'ejabberd', 'XMPPKIT_KEEP_EJABBERD');
+  const info = { ...(JSON.parse(script.output(['env', '--json'])) as Omit<EjabberdInfo, 'version'>), version: script.output(['version']).trim() };
   process.stderr.write(
     `ejabberd ${info.version} (node ${info.node}) at ${info.service}, ready in ${((performance.now() - t0) / 1000).toFixed(1)} s` +
       `${startedHere ? '' : ' (already running)'}\n`,
   );
   provide('ejabberd', info);
-
-  return async () => {
-    if (!startedHere) return; // it was already running before this run: leave it alone
-    if (process.env.XMPPKIT_KEEP_EJABBERD === '1') {
-      process.stderr.write(`XMPPKIT_KEEP_EJABBERD=1: leaving ejabberd running (bash ${script} down stops it)\n`);
-      return;
-    }
-    const down = run(['down'], 60_000);
-    if (down.status !== 0) {
-      throw new Error(`\`bash ${script} down\` ${describe(down)}`);
-    }
-  };
+  return teardown;
 }

@@ -7,9 +7,8 @@
  * Teardown stops the server only if this setup started it, and not when XMPPKIT_KEEP_PROSODY=1.
  * Ports, state dir and timeouts follow the XMPPKIT_PROSODY_* variables read by the script.
  */
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
+import { bringUp, serverScript } from './server-script.js';
 
 export interface ProsodyInfo {
   /** WebSocket URL (RFC 7395), e.g. ws://127.0.0.1:15280/xmpp-websocket */
@@ -38,62 +37,10 @@ declare module 'vitest' {
   }
 }
 
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-const script = 'scripts/prosody.sh';
-
-function run(args: string[], timeoutMs: number): SpawnSyncReturns<string> {
-  return spawnSync('bash', [script, ...args], {
-    cwd: repoRoot,
-    env: process.env,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-    timeout: timeoutMs,
-    maxBuffer: 64 * 1024 * 1024,
-  });
-}
-
-function describe(result: SpawnSyncReturns<string>): string {
-  const how = result.error
-    ? `failed to run: ${result.error.message}`
-    : result.signal
-      ? `killed by ${result.signal}`
-      : `exited with status ${result.status}`;
-  const output = `${result.stdout ?? ''}${result.stderr ?? ''}`.trim();
-  return `${how}${output ? `\n${output}` : ''}`;
-}
+const script = serverScript('prosody');
 
 export default async function setup({ provide }: TestProject): Promise<() => Promise<void>> {
-  // 0: running and answering; anything else (3: stopped, 1: hung) means `up` will (re)start it.
-  const before = run(['status'], 30_000);
-  const startedHere = before.status !== 0;
-
-  // `up` may install Prosody with apt-get on a fresh CI machine: allow it minutes, not seconds.
-  const up = run(['up'], 15 * 60_000);
-  if (up.status !== 0) {
-    throw new Error(
-      `Prosody is required by the integration tests and could not be started ` +
-        `(\`bash ${script} up\` ${describe(up)}).\n` +
-        `Run \`bash ${script} up\` yourself to see what is wrong.`,
-    );
-  }
-  if (up.stderr) process.stderr.write(up.stderr);
-
-  const env = run(['env', '--json'], 30_000);
-  if (env.status !== 0) {
-    throw new Error(`\`bash ${script} env --json\` ${describe(env)}`);
-  }
-  const info = JSON.parse(env.stdout) as ProsodyInfo;
-  provide('prosody', info);
-
-  return async () => {
-    if (!startedHere) return; // it was already running before this run: leave it alone
-    if (process.env.XMPPKIT_KEEP_PROSODY === '1') {
-      process.stderr.write(`XMPPKIT_KEEP_PROSODY=1: leaving Prosody running (bash ${script} down stops it)\n`);
-      return;
-    }
-    const down = run(['down'], 60_000);
-    if (down.status !== 0) {
-      throw new Error(`\`bash ${script} down\` ${describe(down)}`);
-    }
-  };
+  const { teardown } = bringUp(script, 'Prosody', 'XMPPKIT_KEEP_PROSODY');
+  provide('prosody', JSON.parse(script.output(['env', '--json'])) as ProsodyInfo);
+  return teardown;
 }

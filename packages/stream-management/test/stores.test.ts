@@ -198,7 +198,7 @@ describe('fileStore()', () => {
     expect(await fileStore(file).load()).toEqual(state());
   });
 
-  it.runIf(process.platform !== 'win32')('creates the file with mode 0600', async () => {
+  it('creates the file with mode 0600', async () => {
     const file = path.join(dir, 'sm.json');
     await fileStore(file).save(state());
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
