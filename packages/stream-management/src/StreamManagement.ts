@@ -142,6 +142,9 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
   private lastInput = 0;
   private lastSend = 0;
   private storeChain: Promise<void> = Promise.resolve();
+  /** a failed resumption is being replaced by a new session (bind, then enable) */
+  private rebinding = false;
+  private held: Array<{ el: Element; original: Element; resolve: (written: boolean) => void; reject: (err: Error) => void }> = [];
   private saveTimer: ReturnType<typeof setTimeout> | undefined;
   private streamClosed = false;
   private dropOnDisconnect: StreamManagementCondition | null = null;
@@ -180,6 +183,13 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
     entity.stopHooks.push(() => this.onStopped());
 
     streamFeatures.use('sm', NS_SM, (_ctx, next) => this.resumeFeature(next), 500);
+    // A new session without stream management: what was held waits no longer.
+    entity.on('status', (status) => {
+      if (status !== 'online' || !this.rebinding) return;
+      this.rebinding = false;
+      this.failResends('not-enabled');
+      this.releaseHeld();
+    });
     // Binding while a session still waits for resumption means it cannot be resumed here (no <sm/> offered).
     streamFeatures.use('bind', NS_BIND, (_ctx, next) => {
       if (this.state === 'hibernating') this.resumeImpossible('the server does not offer stream management on this stream');
@@ -263,6 +273,11 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
   // ---- outgoing ----
 
   private async write(el: Element, original: Element): Promise<boolean> {
+    if (this.rebinding && STANZAS.has(el.name) && !isBindingIq(el)) {
+      // Between a failed resumption and the new session: nothing may precede <bind/> (RFC 6120 7.1),
+      // and messages re-sent from the old session go first.
+      return new Promise<boolean>((resolve, reject) => this.held.push({ el, original, resolve, reject }));
+    }
     if (!STANZAS.has(el.name) || this.state === 'off') return this.defaultWrite(el, original);
     if (this.queue.length >= this.maxQueue) {
       this.requestAck();
@@ -521,6 +536,7 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
     const remaining = this.queue.splice(0);
     this.resetSession();
     this.clearStore();
+    this.rebinding = true;
     this.emit('resumeFailed', error);
     for (const entry of remaining) {
       if (this.options.resend === 'messages' && entry.stanza.name === 'message') this.toResend.push(entry);
@@ -543,12 +559,14 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
     } catch {
       return undefined;
     }
+    this.rebinding = false;
     if (this.stateNow() === 'enabled') {
       this.emit('enabled', { id: this.id, resume: this.resumable, max: this.max, location: this.location });
       this.armIdleProbe();
       this.resendFromFailedSession();
       this.markDirty();
     } else this.failResends('not-enabled');
+    this.releaseHeld();
     return next();
   }
 
@@ -592,6 +610,12 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
     }
   }
 
+  /** Send what was held while the new session was being set up, in order, tracked when stream management is on. */
+  private releaseHeld(): void {
+    const held = this.held.splice(0);
+    for (const item of held) this.write(item.el, item.original).then(item.resolve, item.reject);
+  }
+
   private failResends(condition: StreamManagementCondition): void {
     const error = new StreamManagementError(condition, { text: 'the new session has no stream management, so the message cannot be re-sent with confirmation' });
     for (const entry of this.toResend.splice(0)) this.failEntry(entry, error);
@@ -609,6 +633,11 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
   private onDisconnect(): void {
     this.clearTimers();
     this.waiter = null;
+    if (this.rebinding) {
+      this.rebinding = false;
+      const error = new StreamManagementError('not-resumable', { text: 'the link dropped before the new session was ready' });
+      for (const item of this.held.splice(0)) item.reject(error);
+    }
     if (this.state === 'off' && this.queue.length === 0 && this.toResend.length === 0) return;
     let condition: StreamManagementCondition | null = this.dropOnDisconnect;
     if (!condition && this.entity.stopping) condition = 'stopped';
@@ -791,6 +820,13 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
     this.state = 'hibernating';
     return true;
   }
+}
+
+const NS_SESSION = 'urn:ietf:params:xml:ns:xmpp-session';
+
+/** The IQs that set a session up (resource binding, legacy session) and must pass while stanzas are held. */
+function isBindingIq(el: Element): boolean {
+  return el.name === 'iq' && (el.getChild('bind', NS_BIND) !== undefined || el.getChild('session', NS_SESSION) !== undefined);
 }
 
 function failedCondition(el: Element): string {

@@ -759,4 +759,31 @@ describe('robustness', () => {
     await new Promise((r) => setTimeout(r, 60));
     expect(stored).toBeNull();
   });
+
+  it('after a failed resumption, stanzas sent before the new session is ready wait for it, behind re-sent messages', async () => {
+    const { server, xmpp } = setup({ resend: 'messages' });
+    const started = xmpp.start();
+    const peer = await server.nextConnection();
+    const { sm } = await loginWithSM(peer);
+    await started;
+    sm.autoAck = false;
+    await xmpp.send(msg('old'));
+    xmpp.streamManagement.on('resumeFailed', () => void xmpp.send(xml('presence', { id: 'fresh-presence' })));
+    xmpp.reconnect.stop();
+    peer.cut();
+    await vi.waitFor(() => expect(xmpp.status).toBe('disconnect'));
+    const established = xmpp.establish();
+    const peer2 = await server.nextConnection();
+    await resumeOn(peer2, { failed: 'item-not-found' });
+    await peer2.bind('user@localhost/new');
+    await peer2.next('enable');
+    peer2.send(xml('enabled', { xmlns: NS_SM, id: 'sm-2', resume: 'true' }));
+    await established;
+    await peer2.next((el) => el.attrs.id === 'fresh-presence');
+    const order = peer2.received.filter((el) => ['iq', 'message', 'presence', 'enable'].includes(el.name)).map((el) => el.attrs.id ?? el.name);
+    expect(order.slice(1)).toEqual(['enable', 'old', 'fresh-presence']);
+    expect(peer2.received[peer2.received.findIndex((el) => el.name === 'iq')]?.getChild('bind')).toBeDefined();
+    expect(xmpp.streamManagement.unacknowledged.map((s) => s.attrs.id)).toEqual(['old', 'fresh-presence']);
+    await xmpp.stop();
+  });
 });
