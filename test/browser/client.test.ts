@@ -206,4 +206,41 @@ describe('the browser bundle in Chromium', () => {
       await proxy.close();
     }
   });
+
+  it('a cut through the fault proxy resumes; going offline pauses reconnection and coming back online resumes at once', async () => {
+    const proxy = new FaultProxy({ target: { host: '127.0.0.1', port: server.httpPort } });
+    await proxy.start();
+    try {
+      const { page } = await open();
+      await page.evaluate(async (o) => {
+        const { client } = (globalThis as unknown as { xmppkit: typeof import('@xmppkit/client') }).xmppkit;
+        const xmpp = client({ ...o, reconnect: { initialDelay: 100 } });
+        const g = globalThis as unknown as { alice: unknown; events: string[] };
+        g.events = [];
+        xmpp.streamManagement.on('resumed', () => g.events.push('resumed'));
+        xmpp.on('online', () => g.events.push('online'));
+        xmpp.reconnect.on('reconnecting', (n, delay) => g.events.push(delay < 0 ? 'waiting-for-network' : 'reconnecting'));
+        g.alice = xmpp;
+        await xmpp.start();
+      }, { ...options('alice', 'offline'), service: proxy.url() });
+      const events = () => page.evaluate(() => (globalThis as unknown as { events: string[] }).events);
+
+      proxy.cut();
+      await page.waitForFunction(() => (globalThis as unknown as { events: string[] }).events.includes('resumed'));
+      expect(await events()).toEqual(['online', 'reconnecting', 'resumed']);
+
+      await page.context().setOffline(true);
+      proxy.cut();
+      await page.waitForFunction(() => (globalThis as unknown as { events: string[] }).events.includes('waiting-for-network'));
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const accepted = proxy.accepted;
+      expect(await events()).toEqual(['online', 'reconnecting', 'resumed', 'waiting-for-network']); // no attempt while offline
+      await page.context().setOffline(false);
+      await page.waitForFunction(() => (globalThis as unknown as { events: string[] }).events.filter((e) => e === 'resumed').length === 2);
+      expect(proxy.accepted).toBe(accepted + 1);
+      await page.evaluate(() => (globalThis as unknown as { alice: { stop(): Promise<void> } }).alice.stop());
+    } finally {
+      await proxy.close();
+    }
+  });
 });
