@@ -21,6 +21,8 @@
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=lib.sh
+. "$REPO_ROOT/scripts/lib.sh"
 TEMPLATE="$REPO_ROOT/scripts/prosody.cfg.lua.in"
 
 STATE_DIR="${XMPPKIT_PROSODY_DIR:-$REPO_ROOT/.prosody}"
@@ -150,29 +152,7 @@ write_config() {
 # probes
 
 # True if something accepts TCP connections on 127.0.0.1:$1.
-tcp_open() {
-  timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$HOST" "$1" 2>/dev/null
-}
-
 # True if $WS_HTTP_URL answers a plain GET with 200 (Prosody's "It works!" page for WebSocket).
-ws_answers() {
-  if command -v node >/dev/null 2>&1; then
-    node -e '
-      const url = process.argv[1];
-      fetch(url, { signal: AbortSignal.timeout(3000) })
-        .then((res) => process.exit(res.status === 200 ? 0 : 1), () => process.exit(1));
-    ' "$WS_HTTP_URL" 2>/dev/null
-  elif command -v curl >/dev/null 2>&1; then
-    curl -fsS -o /dev/null --max-time 3 "$WS_HTTP_URL" 2>/dev/null
-  else
-    timeout 3 bash -c '
-      exec 3<>"/dev/tcp/$0/$1" || exit 1
-      printf "GET /xmpp-websocket HTTP/1.0\r\nHost: %s:%s\r\n\r\n" "$0" "$1" >&3
-      IFS= read -r status <&3 && [[ "$status" == HTTP/1.?" 200"* ]]
-    ' "$HOST" "$HTTP_PORT" 2>/dev/null
-  fi
-}
-
 # The pid in our pid file, if that process is alive and is a Prosody started with our config.
 # (Checking the command line guards against a stale pid file whose pid was reused.)
 our_pid() {
@@ -303,29 +283,6 @@ cmd_up() {
 }
 
 # Alive and not a zombie (a container's PID 1 may be slow to reap, or never reap, orphans).
-alive() {
-  kill -0 "$1" 2>/dev/null || return 1
-  local state
-  state="$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null || true)"
-  [[ "$state" != Z ]]
-}
-
-stop_pid() {
-  local pid="$1" waited=0
-  kill -TERM "$pid" 2>/dev/null || true
-  while alive "$pid"; do
-    if ((waited >= STOP_TIMEOUT * 10)); then
-      log "pid $pid still alive after ${STOP_TIMEOUT}s; sending SIGKILL"
-      kill -KILL "$pid" 2>/dev/null || true
-      sleep 0.2
-      break
-    fi
-    sleep 0.1
-    waited=$((waited + 1))
-  done
-  rm -f "$PID_FILE"
-}
-
 cmd_down() {
   take_lock
   local pid
@@ -359,13 +316,6 @@ cmd_register() {
   write_config
   register_account "$1" "$2"
   log "registered $1@$DOMAIN"
-}
-
-json_escape() {
-  local s="$1"
-  s="${s//\\/\\\\}"
-  s="${s//\"/\\\"}"
-  printf '"%s"' "$s"
 }
 
 cmd_env() {

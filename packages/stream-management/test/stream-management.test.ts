@@ -39,6 +39,16 @@ async function loginWithSM(peer: ServerConnection, enabled: Record<string, strin
   return { enable, sm };
 }
 
+/** A client online with stream management enabled (`sm-1`, resumable) on a scripted server. */
+async function online(sm: StreamManagementOptions = {}, extra: Record<string, unknown> = {}) {
+  const ctx = setup(sm, extra);
+  const started = ctx.xmpp.start();
+  const peer = await ctx.server.nextConnection();
+  const { sm: serverSM } = await loginWithSM(peer);
+  await started;
+  return { ...ctx, peer, sm: serverSM };
+}
+
 /** Play a resumption on a new connection: SASL, then `<resumed/>` (or `<failed/>`). */
 async function resumeOn(peer: ServerConnection, answer: { h: number; previd?: string } | { failed: string; h?: number }) {
   await peer.authenticate({ features: [xml('bind', NS_BIND), smFeature()] });
@@ -160,11 +170,7 @@ describe('negotiation', () => {
 
 describe('counting and acks', () => {
   it('counts message, presence and iq (including consumed IQ results), never nonzas, and answers <r/>', async () => {
-    const { server, xmpp } = setup();
-    const started = xmpp.start();
-    const peer = await server.nextConnection();
-    await loginWithSM(peer);
-    await started;
+    const { xmpp, peer } = await online();
     const ping = xmpp.iqCaller.get(xml('ping', 'urn:xmpp:ping'), 'localhost');
     const iq = await peer.next('iq');
     peer.send(xml('iq', { type: 'result', id: iq.attrs.id, from: 'localhost' }));
@@ -179,11 +185,7 @@ describe('counting and acks', () => {
   });
 
   it('acks stanzas up to h, resolves sendAcked, and reports each stanza once', async () => {
-    const { server, xmpp, acked } = setup();
-    const started = xmpp.start();
-    const peer = await server.nextConnection();
-    const { sm } = await loginWithSM(peer);
-    await started;
+    const { xmpp, acked, peer, sm } = await online();
     sm.autoAck = false;
     const p1 = xmpp.streamManagement.sendAcked(msg('m1'));
     const p2 = xmpp.streamManagement.sendAcked(msg('m2'));
@@ -199,11 +201,7 @@ describe('counting and acks', () => {
   });
 
   it('wraps h at 2^32, inbound and outbound', async () => {
-    const { server, xmpp, acked } = setup();
-    const started = xmpp.start();
-    const peer = await server.nextConnection();
-    const { sm } = await loginWithSM(peer);
-    await started;
+    const { xmpp, acked, peer, sm } = await online();
     sm.autoAck = false;
     xmpp.streamManagement.inbound = 2 ** 32 - 1;
     peer.send(xml('message', { from: 'a@localhost' }));
@@ -220,11 +218,7 @@ describe('counting and acks', () => {
   });
 
   it('a too-high h is answered with undefined-condition + handled-count-too-high, and the session ends', async () => {
-    const { server, xmpp, failed } = setup();
-    const started = xmpp.start();
-    const peer = await server.nextConnection();
-    const { sm } = await loginWithSM(peer);
-    await started;
+    const { xmpp, failed, peer, sm } = await online();
     sm.autoAck = false;
     await xmpp.send(msg('t1'));
     sm.ack(5);
@@ -260,11 +254,7 @@ describe('counting and acks', () => {
 
 describe('ack requests and dead links', () => {
   it('requests an ack after a burst (debounced) and after N stanzas, never after every stanza', async () => {
-    const { server, xmpp } = setup({ requestAckAfter: 10, requestAckDebounce: 250 });
-    const started = xmpp.start();
-    const peer = await server.nextConnection();
-    const { sm } = await loginWithSM(peer);
-    await started;
+    const { xmpp, sm } = await online({ requestAckAfter: 10, requestAckDebounce: 250 });
     vi.useFakeTimers();
     for (let i = 0; i < 3; i++) await xmpp.send(msg(`b${i}`));
     await vi.advanceTimersByTimeAsync(249);
@@ -282,11 +272,7 @@ describe('ack requests and dead links', () => {
 
   it('probes an idle link and tears a dead one down uncleanly; repeated probes do not extend the deadline', async () => {
     vi.useFakeTimers();
-    const { server, xmpp, log } = setup({ requestAckInterval: 30_000, timeout: 10_000 });
-    const started = xmpp.start();
-    const peer = await server.nextConnection();
-    const { sm } = await loginWithSM(peer);
-    await started;
+    const { xmpp, log, peer, sm } = await online({ requestAckInterval: 30_000, timeout: 10_000 });
     await xmpp.send(msg('ok'));
     await vi.advanceTimersByTimeAsync(300); // debounced <r/> answered
     expect(sm.requests).toBe(1);
@@ -315,11 +301,7 @@ describe('ack requests and dead links', () => {
 
 describe('resumption', () => {
   it('resumes after a cut: h applied, unacked and hibernated stanzas re-sent in order before new ones, no new online', async () => {
-    const { server, xmpp, log, acked } = setup();
-    const started = xmpp.start();
-    const peer = await server.nextConnection();
-    const { sm } = await loginWithSM(peer);
-    await started;
+    const { server, xmpp, log, acked, peer, sm } = await online();
     sm.autoAck = false;
     const statuses: string[] = [];
     xmpp.on('status', (s) => statuses.push(s));
@@ -355,11 +337,7 @@ describe('resumption', () => {
   });
 
   it('counts stanzas the server re-sends right after <resumed/>', async () => {
-    const { server, xmpp } = setup();
-    const started = xmpp.start();
-    const peer = await server.nextConnection();
-    await loginWithSM(peer);
-    await started;
+    const { server, xmpp, peer } = await online();
     xmpp.reconnect.stop();
     peer.cut();
     await vi.waitFor(() => expect(xmpp.status).toBe('disconnect'));
@@ -376,11 +354,7 @@ describe('resumption', () => {
   });
 
   it('failed resumption: applies <failed h/>, reports the rest, then binds a new session and goes online', async () => {
-    const { server, xmpp, log, acked, failed } = setup();
-    const started = xmpp.start();
-    const peer = await server.nextConnection();
-    const { sm } = await loginWithSM(peer);
-    await started;
+    const { server, xmpp, log, acked, failed, peer, sm } = await online();
     sm.autoAck = false;
     const pending = ['f1', 'f2', 'f3'].map((id) => xmpp.streamManagement.sendAcked(msg(id)));
     for (const p of pending) p.catch(() => undefined);
@@ -412,11 +386,7 @@ describe('resumption', () => {
   });
 
   it("resend: 'messages' re-sends messages with <delay/> and no stale from; IQs and presence are reported", async () => {
-    const { server, xmpp, failed } = setup({ resend: 'messages' });
-    const started = xmpp.start();
-    const peer = await server.nextConnection();
-    const { sm } = await loginWithSM(peer);
-    await started;
+    const { server, xmpp, failed, peer, sm } = await online({ resend: 'messages' });
     sm.autoAck = false;
     const first = xmpp.streamManagement.sendAcked(xml('message', { to: 'f@localhost', id: 'rm1', from: 'user@localhost/res' }, xml('body', {}, 'hi')));
     await xmpp.send(xml('presence', { id: 'rp1' }));
@@ -462,11 +432,7 @@ describe('resumption', () => {
   });
 
   it('ignores a conflict stream error on the superseded socket', async () => {
-    const { server, xmpp, failed } = setup();
-    const started = xmpp.start();
-    const peer = await server.nextConnection();
-    await loginWithSM(peer);
-    await started;
+    const { server, xmpp, failed, peer } = await online();
     const errors: Error[] = [];
     xmpp.on('error', (e) => errors.push(e));
     // the client declares the link dead; the server still thinks the old socket is open
@@ -485,11 +451,7 @@ describe('resumption', () => {
   });
 
   it('bounds the queue: past maxQueue, send() rejects with queue-full and nothing is lost silently', async () => {
-    const { server, xmpp, failed } = setup({ maxQueue: 3 });
-    const started = xmpp.start();
-    const peer = await server.nextConnection();
-    const { sm } = await loginWithSM(peer);
-    await started;
+    const { xmpp, failed, peer, sm } = await online({ maxQueue: 3 });
     sm.autoAck = false;
     xmpp.reconnect.stop();
     peer.cut();
@@ -510,11 +472,7 @@ describe('resumption', () => {
 describe('closure and stream errors', () => {
   it('stop(): a final <a/> before the stream close, unacked stanzas reported, state dropped', async () => {
     const store = memoryStore();
-    const { server, xmpp, failed } = setup({ store, saveDelay: 0 });
-    const started = xmpp.start();
-    const peer = await server.nextConnection();
-    const { sm } = await loginWithSM(peer);
-    await started;
+    const { xmpp, failed, peer, sm } = await online({ store, saveDelay: 0 });
     sm.autoAck = false;
     peer.send(xml('message', { from: 'a@localhost' }));
     const pending = xmpp.streamManagement.sendAcked(msg('s1'));
@@ -533,11 +491,7 @@ describe('closure and stream errors', () => {
   });
 
   it('a stream error from the server drops the session: reported, then a new session', async () => {
-    const { server, xmpp, failed, log } = setup();
-    const started = xmpp.start();
-    const peer = await server.nextConnection();
-    const { sm } = await loginWithSM(peer);
-    await started;
+    const { server, xmpp, failed, log, peer, sm } = await online();
     sm.autoAck = false;
     await xmpp.send(msg('e1'));
     peer.sendStreamError('system-shutdown');
@@ -587,11 +541,7 @@ describe('persistence', () => {
     const backing = memoryStore();
     const store: StreamManagementStore = { load: backing.load, save: (s) => void saves.push(s.unacked.length), clear: backing.clear };
     vi.useFakeTimers();
-    const { server, xmpp } = setup({ store, saveDelay: 50 });
-    const started = xmpp.start();
-    const peer = await server.nextConnection();
-    const { sm } = await loginWithSM(peer);
-    await started;
+    const { xmpp, sm } = await online({ store, saveDelay: 50 });
     sm.autoAck = false;
     await vi.advanceTimersByTimeAsync(60);
     saves.length = 0;
@@ -651,11 +601,7 @@ describe('persistence', () => {
 
 describe('a server that stops offering stream management', () => {
   it('while a session waits for resumption: reported as resume-failed, then a new session binds', async () => {
-    const { server, xmpp, failed, log } = setup();
-    const started = xmpp.start();
-    const peer = await server.nextConnection();
-    const { sm } = await loginWithSM(peer);
-    await started;
+    const { server, xmpp, failed, log, peer, sm } = await online();
     sm.autoAck = false;
     await xmpp.send(msg('orphan'));
     peer.cut();
@@ -701,11 +647,7 @@ describe('robustness', () => {
   });
 
   it('a reconnection attempt that fails (redirect, stream error) keeps the session resumable', async () => {
-    const { server, xmpp, failed, log } = setup();
-    const started = xmpp.start();
-    const peer = await server.nextConnection();
-    const { sm } = await loginWithSM(peer);
-    await started;
+    const { server, xmpp, failed, log, peer, sm } = await online();
     sm.autoAck = false;
     await xmpp.send(msg('kept'));
     peer.cut();
@@ -747,11 +689,7 @@ describe('robustness', () => {
         stored = null;
       },
     };
-    const { server, xmpp } = setup({ store, saveDelay: 0 });
-    const started = xmpp.start();
-    const peer = await server.nextConnection();
-    const { sm } = await loginWithSM(peer);
-    await started;
+    const { xmpp, sm } = await online({ store, saveDelay: 0 });
     sm.autoAck = false;
     await xmpp.send(msg('s1'));
     await new Promise((r) => setTimeout(r, 5));
@@ -761,11 +699,7 @@ describe('robustness', () => {
   });
 
   it('after a failed resumption, stanzas sent before the new session is ready wait for it, behind re-sent messages', async () => {
-    const { server, xmpp } = setup({ resend: 'messages' });
-    const started = xmpp.start();
-    const peer = await server.nextConnection();
-    const { sm } = await loginWithSM(peer);
-    await started;
+    const { server, xmpp, peer, sm } = await online({ resend: 'messages' });
     sm.autoAck = false;
     await xmpp.send(msg('old'));
     xmpp.streamManagement.on('resumeFailed', () => void xmpp.send(xml('presence', { id: 'fresh-presence' })));
