@@ -1,4 +1,3 @@
-import EventEmitterBase from 'events';
 import { AbortError, TimeoutError, XMPPError } from '@xmppkit/error';
 
 /** An event map: event name to the tuple of listener arguments. */
@@ -21,14 +20,95 @@ export interface TypedEmitter<E extends EventMap<E>> {
   setMaxListeners(n: number): this;
 }
 
+type AnyListener = ((...args: never[]) => void) & { listener?: AnyListener };
+
 /**
- * The `events` EventEmitter (Node's own in Node, the `events` package in browsers), typed by an event map.
+ * A small EventEmitter with Node's semantics: listeners run in order, a listener added or removed
+ * during an emit does not change that emit, and an `error` event with no listener throws.
+ * The same code runs in Node.js and browsers (no `events` polyfill in the bundle).
+ */
+class Emitter {
+  #listeners = new Map<string, AnyListener[]>();
+
+  #add(event: string, listener: AnyListener, prepend: boolean): this {
+    const list = this.#listeners.get(event) ?? [];
+    this.#listeners.set(event, prepend ? [listener, ...list] : [...list, listener]);
+    return this;
+  }
+
+  on(event: string, listener: AnyListener): this {
+    return this.#add(event, listener, false);
+  }
+
+  addListener(event: string, listener: AnyListener): this {
+    return this.#add(event, listener, false);
+  }
+
+  prependListener(event: string, listener: AnyListener): this {
+    return this.#add(event, listener, true);
+  }
+
+  once(event: string, listener: AnyListener): this {
+    const wrapper: AnyListener = (...args) => {
+      this.off(event, wrapper);
+      (listener as (...a: unknown[]) => void).apply(this, args);
+    };
+    wrapper.listener = listener;
+    return this.#add(event, wrapper, false);
+  }
+
+  off(event: string, listener: AnyListener): this {
+    const list = this.#listeners.get(event);
+    if (!list) return this;
+    for (let i = list.length - 1; i >= 0; i--) {
+      if (list[i] === listener || list[i]?.listener === listener) {
+        const rest = list.slice(0, i).concat(list.slice(i + 1));
+        if (rest.length > 0) this.#listeners.set(event, rest);
+        else this.#listeners.delete(event);
+        break;
+      }
+    }
+    return this;
+  }
+
+  removeListener(event: string, listener: AnyListener): this {
+    return this.off(event, listener);
+  }
+
+  removeAllListeners(event?: string): this {
+    if (event === undefined) this.#listeners.clear();
+    else this.#listeners.delete(event);
+    return this;
+  }
+
+  emit(event: string, ...args: unknown[]): boolean {
+    const list = this.#listeners.get(event);
+    if (!list) {
+      if (event === 'error') throw args[0] instanceof Error ? args[0] : new Error(`unhandled error event: ${String(args[0])}`);
+      return false;
+    }
+    for (const listener of list) (listener as (...a: unknown[]) => void).apply(this, args);
+    return true;
+  }
+
+  listenerCount(event: string): number {
+    return this.#listeners.get(event)?.length ?? 0;
+  }
+
+  /** Kept for compatibility with Node's EventEmitter; there is no listener limit. */
+  setMaxListeners(_n: number): this {
+    return this;
+  }
+}
+
+/**
+ * An EventEmitter typed by an event map.
  *
  * ```ts
  * class Thing extends EventEmitter<{ ready: []; data: [chunk: string] }> {}
  * ```
  */
-export const EventEmitter = EventEmitterBase as unknown as new <E extends EventMap<E>>() => TypedEmitter<E>;
+export const EventEmitter = Emitter as unknown as new <E extends EventMap<E>>() => TypedEmitter<E>;
 
 /** Anything with `on`/`off` (an EventEmitter, typed or not). */
 export interface Subscribable {

@@ -55,6 +55,54 @@ describe('EventEmitter', () => {
     door.removeAllListeners();
     expect(listeners(door)).toBe(0);
   });
+
+  it('off() removes a once() listener by its original function, and the last copy first', () => {
+    const door = new Door();
+    const calls: string[] = [];
+    const a = (): void => void calls.push('a');
+    door.once('close', a);
+    door.off('close', a);
+    expect(door.emit('close')).toBe(false);
+    door.on('close', a).on('close', () => calls.push('b')).on('close', a);
+    door.off('close', a);
+    door.emit('close');
+    expect(calls).toEqual(['a', 'b']);
+  });
+
+  it('an emit runs the listeners it started with, whatever they add or remove', () => {
+    const door = new Door();
+    const calls: string[] = [];
+    const second = (): void => void calls.push('second');
+    door.on('close', () => {
+      calls.push('first');
+      door.off('close', second);
+      door.on('close', () => calls.push('late'));
+    });
+    door.on('close', second);
+    door.emit('close');
+    expect(calls).toEqual(['first', 'second']);
+    door.emit('close');
+    expect(calls).toEqual(['first', 'second', 'first', 'late']);
+  });
+
+  it('an error event with no listener throws that error (a non-Error is wrapped)', () => {
+    const door = new Door();
+    const err = new Error('jammed');
+    expect(() => door.emit('error', err)).toThrow(err);
+    expect(() => (door as unknown as { emit(e: string, v: unknown): boolean }).emit('error', 'plain')).toThrow(/unhandled error event: plain/);
+    door.on('error', () => undefined);
+    expect(door.emit('error', err)).toBe(true);
+  });
+
+  it('listeners are called with the emitter as `this`', () => {
+    const door = new Door();
+    let self: unknown;
+    door.on('close', function (this: unknown) {
+      self = this;
+    });
+    door.emit('close');
+    expect(self).toBe(door);
+  });
 });
 
 describe('promise()', () => {

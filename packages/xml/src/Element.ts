@@ -1,4 +1,9 @@
-import { Element as LtxElement } from 'ltx';
+// Only ltx's Element module: the package entry also loads ltx's parsers (and an EventEmitter),
+// which xmppkit never uses since it has its own streaming parser.
+import type { Element as LtxElementClass } from 'ltx';
+import * as ltxElement from 'ltx/src/Element.js';
+
+const LtxElement = (ltxElement as unknown as { default: typeof LtxElementClass }).default;
 
 /** Attribute values of an element. `undefined` values are never serialised. */
 export type Attrs = Record<string, string | undefined>;
