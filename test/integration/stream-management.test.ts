@@ -35,6 +35,21 @@ describe('stream management against Prosody, through the fault proxy', () => {
     expect(alice.status).toBe('online');
   });
 
+  it('an IQ request stuck in a blackhole, then a cut: its reply arrives on the resumed session', async () => {
+    const alice = make('alice', { resource: 'iq-resume' });
+    const log = events(alice);
+    await alice.start();
+    h.proxy.blackhole();
+    const roster = alice.iqCaller.get(xml('query', 'jabber:iq:roster'));
+    await sleep(100);
+    h.proxy.blackhole(false);
+    h.proxy.cut();
+    const query = await roster;
+    expect(query?.attrs.xmlns).toBe('jabber:iq:roster');
+    expect(log).toContain('resumed');
+    expect(log.filter((l) => l === 'online')).toHaveLength(1);
+  });
+
   it('blackhole: the client detects the dead link itself and resumes', async () => {
     const { received, jid } = await receiver('bh');
     const alice = make('alice', { resource: 'bh', streamManagement: { timeout: 1000, requestAckInterval: 1000 } });

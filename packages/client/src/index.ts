@@ -1,6 +1,7 @@
 import { Client, type ClientCoreOptions } from '@xmppkit/client-core';
 import type { TransportFactory } from '@xmppkit/connection';
 import { debug } from '@xmppkit/debug';
+import { ConnectionError } from '@xmppkit/error';
 import { iqCallee, iqCaller, pingResponder, type IQCallee, type IQCaller } from '@xmppkit/iq';
 import { middleware, type MiddlewareManager } from '@xmppkit/middleware';
 import { resourceBinding, type Resource, type ResourceBinding } from '@xmppkit/resource-binding';
@@ -65,7 +66,8 @@ export class XMPPClient extends Client {
     const entity = this;
     this.middleware = middleware({ entity });
     this.streamFeatures = streamFeatures({ middleware: this.middleware, entity });
-    this.iqCaller = iqCaller({ entity, middleware: this.middleware });
+    // Replies to requests in flight arrive on a resumed session, so they keep waiting across a resumption.
+    this.iqCaller = iqCaller({ entity, middleware: this.middleware }, { keepOnDisconnect: () => this.streamManagement.canResume });
     this.iqCallee = iqCallee({ entity, middleware: this.middleware });
     pingResponder(this.iqCallee);
     let credentials: Credentials | CredentialsCallback | undefined = options.credentials;
@@ -79,6 +81,9 @@ export class XMPPClient extends Client {
     this.resourceBinding = resourceBinding({ streamFeatures: this.streamFeatures, iqCaller: this.iqCaller, entity }, options.resource);
     this.streamManagement = streamManagement({ entity, streamFeatures: this.streamFeatures }, options.streamManagement);
     const sm = this.streamManagement;
+    const noReply = (text: string, cause?: unknown): ConnectionError => new ConnectionError('disconnected', { text, cause });
+    sm.on('resumeFailed', (err) => this.iqCaller.rejectAll(noReply('the session could not be resumed, so the reply will not come', err)));
+    this.stopHooks.push(() => this.iqCaller.rejectAll(noReply('the client stopped before the reply')));
     this.reconnect = reconnect(entity, options.reconnect || {}, () => [sm.preferredService(entity.service), entity.service, entity.initialService]);
     if (options.reconnect === false) this.reconnect.stop();
     if (options.debug !== false) debug(this, options.debug === true);

@@ -55,7 +55,16 @@ export function isValidReplyFrom(requestTo: string | undefined, replyFrom: strin
   return from.equals(to);
 }
 
-export function iqCaller({ entity, middleware }: { entity: Connection; middleware: MiddlewareManager }): IQCaller {
+export interface IQCallerOptions {
+  /**
+   * Consulted right after a disconnect: true keeps pending requests waiting (their timeout still runs),
+   * because the session will be resumed and the replies will arrive on it. `client()` passes
+   * `() => xmpp.streamManagement.canResume`. Default: every pending request rejects on disconnect.
+   */
+  keepOnDisconnect?: () => boolean;
+}
+
+export function iqCaller({ entity, middleware }: { entity: Connection; middleware: MiddlewareManager }, options: IQCallerOptions = {}): IQCaller {
   const pending = new Map<string, Pending>();
 
   const settle = (stanza: Element): boolean => {
@@ -120,7 +129,14 @@ export function iqCaller({ entity, middleware }: { entity: Connection; middlewar
   };
 
   entity.on('disconnect', (info) => {
-    if (pending.size > 0) caller.rejectAll(new ConnectionError('disconnected', { text: 'the connection closed before the reply', cause: info.reason }));
+    if (pending.size === 0) return;
+    const rejectAll = (): void => caller.rejectAll(new ConnectionError('disconnected', { text: 'the connection closed before the reply', cause: info.reason }));
+    const keep = options.keepOnDisconnect;
+    if (!keep) return rejectAll();
+    // Decide once every disconnect listener has run (stream management decides whether the session survives).
+    queueMicrotask(() => {
+      if (!keep()) rejectAll();
+    });
   });
 
   return caller;

@@ -721,3 +721,68 @@ describe('robustness', () => {
     await xmpp.stop();
   });
 });
+
+describe('IQ requests across a resumption', () => {
+  const ping = () => xml('ping', 'urn:xmpp:ping');
+
+  it('a request in flight when the link drops gets its reply on the resumed session', async () => {
+    const { server, xmpp, peer } = await online();
+    const reply = xmpp.iqCaller.get(ping());
+    const request = await peer.next('iq');
+    xmpp.reconnect.stop();
+    peer.cut();
+    await vi.waitFor(() => expect(xmpp.status).toBe('disconnect'));
+    await tick();
+    expect(xmpp.iqCaller.pending).toBe(1);
+    const established = xmpp.establish();
+    const peer2 = await server.nextConnection();
+    await resumeOn(peer2, { h: 1 });
+    new ServerStreamManagement(peer2, 1);
+    await established;
+    peer2.send(xml('iq', { type: 'result', id: request.attrs.id, from: 'localhost' }));
+    await expect(reply).resolves.toBeUndefined();
+    await xmpp.stop();
+  });
+
+  it('rejects at once when the session cannot be resumed', async () => {
+    const { server, xmpp } = setup();
+    const started = xmpp.start();
+    const peer = await server.nextConnection();
+    await loginWithSM(peer, { id: 'no-resume' });
+    await started;
+    const reply = xmpp.iqCaller.get(ping());
+    await peer.next('iq');
+    xmpp.reconnect.stop();
+    peer.cut();
+    await expect(reply).rejects.toMatchObject({ name: 'ConnectionError', condition: 'disconnected' });
+  });
+
+  it('rejects when the resumption fails, and on stop() while hibernating', async () => {
+    const { server, xmpp, peer } = await online();
+    const first = xmpp.iqCaller.get(ping());
+    first.catch(() => undefined);
+    await peer.next('iq');
+    xmpp.reconnect.stop();
+    peer.cut();
+    await vi.waitFor(() => expect(xmpp.status).toBe('disconnect'));
+    const established = xmpp.establish();
+    const peer2 = await server.nextConnection();
+    await resumeOn(peer2, { failed: 'item-not-found', h: 1 });
+    await expect(first).rejects.toMatchObject({ name: 'ConnectionError', condition: 'disconnected', text: expect.stringMatching(/could not be resumed/) });
+    await peer2.next((el) => el.name === 'iq' && el.getChild('bind') !== undefined).then((iq) => peer2.send(xml('iq', { type: 'result', id: iq.attrs.id }, xml('bind', NS_BIND, xml('jid', {}, 'user@localhost/new')))));
+    await peer2.next('enable');
+    peer2.send(xml('enabled', { xmlns: NS_SM, id: 'sm-2', resume: 'true' }));
+    new ServerStreamManagement(peer2);
+    await established;
+
+    const second = xmpp.iqCaller.get(ping());
+    second.catch(() => undefined);
+    await peer2.next((el) => el.name === 'iq' && el.getChild('ping') !== undefined);
+    peer2.cut();
+    await vi.waitFor(() => expect(xmpp.status).toBe('disconnect'));
+    await tick();
+    expect(xmpp.iqCaller.pending).toBe(1);
+    await xmpp.stop();
+    await expect(second).rejects.toMatchObject({ name: 'ConnectionError', condition: 'disconnected', text: expect.stringMatching(/stopped/) });
+  });
+});
