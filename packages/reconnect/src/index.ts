@@ -86,7 +86,6 @@ export class Reconnect extends EventEmitter<ReconnectEvents> {
     });
     entity.on('disconnect', () => this.onDisconnect());
     entity.on('offline', () => this.reset());
-    this.globals.addEventListener?.('online', this.onNetworkOnline);
   }
 
   /** Turn reconnection on (it is on by default). */
@@ -97,15 +96,19 @@ export class Reconnect extends EventEmitter<ReconnectEvents> {
   /** Turn reconnection off and cancel a scheduled attempt. */
   stop(): void {
     this.enabled = false;
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.waitingForNetwork = false;
+    this.cancel();
   }
 
-  /** Forget the browser listeners (for a client that is thrown away). */
+  /** Stop for good (for a client that is thrown away). No browser listener is left behind. */
   dispose(): void {
     this.stop();
-    this.globals.removeEventListener?.('online', this.onNetworkOnline);
+    clearTimeout(this.resetTimer);
+  }
+
+  /** The browser's `online` event is listened to only while an attempt waits (for its delay or for the network). */
+  private watchNetwork(on: boolean): void {
+    if (on) this.globals.addEventListener?.('online', this.onNetworkOnline);
+    else this.globals.removeEventListener?.('online', this.onNetworkOnline);
   }
 
   private onOnline(): void {
@@ -135,6 +138,7 @@ export class Reconnect extends EventEmitter<ReconnectEvents> {
     if (this.globals.navigator?.onLine === false) {
       // No network: wait for the browser's `online` event instead of spinning.
       this.waitingForNetwork = true;
+      this.watchNetwork(true);
       this.emit('reconnecting', this.attempt, -1);
       return;
     }
@@ -142,15 +146,22 @@ export class Reconnect extends EventEmitter<ReconnectEvents> {
     this.emit('reconnecting', this.attempt, delay);
     this.timer = setTimeout(() => {
       this.timer = undefined;
+      this.watchNetwork(false);
       void this.run();
     }, delay);
+    this.watchNetwork(true);
   }
 
   private runNow(): void {
+    this.cancelAttempt();
+    void this.run();
+  }
+
+  private cancelAttempt(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
     this.waitingForNetwork = false;
-    void this.run();
+    this.watchNetwork(false);
   }
 
   private async run(): Promise<void> {
@@ -184,10 +195,8 @@ export class Reconnect extends EventEmitter<ReconnectEvents> {
   }
 
   private cancel(): void {
-    clearTimeout(this.timer);
+    this.cancelAttempt();
     clearTimeout(this.resetTimer);
-    this.timer = undefined;
-    this.waitingForNetwork = false;
   }
 
   private reset(): void {

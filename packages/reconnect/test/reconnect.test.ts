@@ -549,11 +549,29 @@ describe('Reconnect in a browser', () => {
     return { navigator, listeners, addEventListener, removeEventListener, fire };
   }
 
-  it('listens for the window online event from construction', () => {
+  it('listens for the window online event only while an attempt waits', async () => {
     const win = stubWindow(true);
-    setup();
-    expect(win.addEventListener).toHaveBeenCalledWith('online', expect.any(Function));
+    const ctx = setup({ reconnect: { initialDelay: 1000, random: () => 0.5 } });
+    const peer = await goOnline(ctx);
+    expect(win.addEventListener).not.toHaveBeenCalled();
+    await cut(peer);
     expect(win.listeners.get('online')?.size).toBe(1);
+    await vi.advanceTimersByTimeAsync(500); // the attempt runs: the listener goes
+    expect(win.listeners.get('online')?.size ?? 0).toBe(0);
+    await (await ctx.server.nextConnection()).login();
+    await until(() => ctx.xmpp.status === 'online');
+    await ctx.xmpp.stop();
+    expect(win.listeners.get('online')?.size ?? 0).toBe(0);
+  });
+
+  it('with reconnect: false, never touches the window', async () => {
+    const win = stubWindow(true);
+    const ctx = setup({ reconnect: false });
+    const peer = await goOnline(ctx);
+    await cut(peer);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(win.addEventListener).not.toHaveBeenCalled();
+    expect(ctx.server.connections).toHaveLength(1);
   });
 
   it('while navigator.onLine is false: reconnecting(n, -1) and no attempt until the window goes online', async () => {
@@ -656,12 +674,19 @@ describe('Reconnect in a browser', () => {
     expect(xmpp.status).toBe('disconnect');
   });
 
-  it('dispose() removes the window listener', () => {
-    const win = stubWindow(true);
-    const { xmpp } = setup();
+  it('dispose() during a waiting attempt cancels it and removes the window listener', async () => {
+    const win = stubWindow(false);
+    const ctx = setup();
+    const peer = await goOnline(ctx);
+    await cut(peer);
     const listener = win.addEventListener.mock.calls[0]?.[1];
-    xmpp.reconnect.dispose();
+    expect(win.listeners.get('online')?.size).toBe(1);
+    ctx.xmpp.reconnect.dispose();
     expect(win.removeEventListener).toHaveBeenCalledWith('online', listener);
     expect(win.listeners.get('online')?.size).toBe(0);
+    win.navigator.onLine = true;
+    win.fire('online');
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(ctx.server.connections).toHaveLength(1);
   });
 });
