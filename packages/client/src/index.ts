@@ -14,7 +14,7 @@ import { streamManagement, type StreamManagement, type StreamManagementOptions }
 export interface ClientOptions {
   /** where to connect: `ws://` or `wss://` URL of the server's WebSocket endpoint */
   service: string;
-  /** the XMPP domain (default: the service's host name, or the domain of `username` when it is a JID) */
+  /** the XMPP domain (default: the domain of `username` when it is a JID, else the service's host name) */
   domain?: string;
   /** the account's localpart, or a bare JID */
   username?: string;
@@ -108,10 +108,10 @@ export function client(options: ClientOptions): XMPPClient {
 export { xml, Element, parse, XMLError } from '@xmppkit/xml';
 export { jid, JID } from '@xmppkit/jid';
 export { XMPPError, StreamError, StanzaError, SASLError, TimeoutError, AbortError, ConnectionError } from '@xmppkit/error';
-export type { Status, ConnectionEvents, DisconnectInfo, CloseInfo } from '@xmppkit/connection';
+export type { Status, ConnectionEvents, DisconnectInfo, CloseInfo, TransportFactory } from '@xmppkit/connection';
 export type { Credentials, CredentialsCallback } from '@xmppkit/sasl';
 export type { Resource } from '@xmppkit/resource-binding';
 export type { Context, Middleware } from '@xmppkit/middleware';
 export { Client } from '@xmppkit/client-core';
-export { StreamManagementError, memoryStore, webStorageStore, type StreamManagementStore, type StreamManagementState, type StreamManagementOptions } from '@xmppkit/stream-management';
-export type { ReconnectOptions } from '@xmppkit/reconnect';
+export { StreamManagementError, memoryStore, webStorageStore, type StreamManagementStore, type StreamManagementState, type StreamManagementOptions, type StreamManagementCondition, type StreamManagementEvents } from '@xmppkit/stream-management';
+export type { ReconnectOptions, ReconnectEvents } from '@xmppkit/reconnect';

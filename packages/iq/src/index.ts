@@ -1,3 +1,3 @@
-export { iqCaller, isValidReplyFrom, type IQCaller } from './caller.js';
+export { iqCaller, isValidReplyFrom, type IQCaller, type IQCallerOptions } from './caller.js';
 export { iqCallee, iqError, pingResponder, NS_PING, NS_STANZAS, type IQCallee, type IQHandler } from './callee.js';
 export { id } from './id.js';

@@ -418,7 +418,10 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
     if (transport) {
       void transport
         .send(error)
-        .then(() => transport.closeStream())
+        .then(() => {
+          this.entity.emitSent(error);
+          return transport.closeStream();
+        })
         .catch(() => undefined)
         .finally(() => void this.entity.disconnect());
     }
@@ -625,8 +628,11 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
 
   private async onClosing(): Promise<void> {
     // A final <a/> tells the server what we handled, so it does not redeliver it (section 4).
-    if (this.counting && this.entity.transport) {
-      await this.entity.transport.send(xml('a', { xmlns: NS_SM, h: this.inbound }));
+    const transport = this.entity.transport;
+    if (this.counting && transport) {
+      const a = xml('a', { xmlns: NS_SM, h: this.inbound });
+      await transport.send(a);
+      this.entity.emitSent(a);
     }
   }
 

@@ -148,8 +148,7 @@ export class WebSocketTransport extends EventEmitter<TransportEvents> implements
   private onMessage(data: unknown): void {
     let text: string;
     if (typeof data === 'string') text = data;
-    else if (data instanceof ArrayBuffer) text = new TextDecoder().decode(data);
-    else if (ArrayBuffer.isView(data)) text = new TextDecoder().decode(data);
+    else if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) text = (decoder ??= new TextDecoder()).decode(data);
     else return;
     // A frame is a whole element; refuse it whole when it is too big rather than parse it.
     if (text.length > this.options.maxStanzaSize) {
@@ -233,6 +232,8 @@ export class WebSocketTransport extends EventEmitter<TransportEvents> implements
     queueMicrotask(() => this.emitClose(false, reason ?? new ConnectionError('connection-lost', { text: 'the WebSocket was dropped' })));
   }
 }
+
+let decoder: TextDecoder | undefined;
 
 /** A TransportFactory for `ws:` and `wss:` services, on the given WebSocket implementation. */
 export function websocketFactory(WebSocketImpl: WebSocketConstructor, wsOptions: WebSocketOptions = {}): TransportFactory {

@@ -107,7 +107,7 @@ export class Parser extends EventEmitter<ParserEvents> {
     }
   }
 
-  /** Parse a whole chunk of fragments and return them (for tests and one-off parsing). */
+  /** Write a last chunk, if any (the parser keeps no state that needs flushing). */
   end(chunk?: string | Uint8Array): void {
     if (chunk !== undefined) this.write(chunk);
   }
