@@ -48,7 +48,10 @@ export interface StreamManagementOptions {
   requestAckInterval?: number;
   /** declare the link dead when an `<r/>` gets no `<a/>` within this many ms (default 20 000) */
   timeout?: number;
-  /** most stanzas kept unacknowledged (default 1000); past it `send()` rejects with `queue-full` */
+  /**
+   * most stanzas kept unacknowledged (default 1000). When it is full, `send()` waits for acks while the
+   * link is up (backpressure, in order), and rejects with `queue-full` while it is down.
+   */
   maxQueue?: number;
   /** coalesce store writes: write at most once per this many ms (default 50) */
   saveDelay?: number;
@@ -151,6 +154,10 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
   private toResend: Entry[] = [];
   private waiter: { names: string[]; resolve: (el: Element) => void } | null = null;
   private jidString: string | null = null;
+  /** writes waiting for room in a full queue while the link is up (backpressure), in order */
+  private spaceWaiters: Settle[] = [];
+  /** waiters let through whose entries are not in the queue yet */
+  private releasing = 0;
   private readonly defaultWrite: Client['writeElement'];
 
   constructor(
@@ -279,15 +286,24 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
       return new Promise<boolean>((resolve, reject) => this.held.push({ el, original, resolve, reject }));
     }
     if (!STANZAS.has(el.name) || this.state === 'off') return this.defaultWrite(el, original);
-    if (this.queue.length >= this.maxQueue) {
-      this.requestAck();
-      const error = new StreamManagementError('queue-full', { text: `${this.queue.length} stanzas are waiting for an acknowledgement` });
-      throw error;
+    if (this.queue.length >= this.maxQueue || this.spaceWaiters.length > 0 || this.releasing > 0) {
+      if (this.deadlineTimer === undefined) this.requestAck();
+      // While the link is up, acks are on their way: wait for room, in order. While it is down, nobody knows when.
+      if (this.state !== 'enabled' && this.spaceWaiters.length === 0 && this.releasing === 0) {
+        throw new StreamManagementError('queue-full', { text: `${this.queue.length} stanzas are waiting for an acknowledgement` });
+      }
+      await new Promise<void>((resolve, reject) => this.spaceWaiters.push({ resolve, reject }));
+      this.releasing--;
+      if (this.stateNow() === 'off') {
+        this.releaseSpace();
+        return this.defaultWrite(el, original);
+      }
     }
     const settle = this.pending.get(original);
     if (settle) this.pending.delete(original);
     const entry: Entry = { stanza: el, stamp: Date.now(), sent: false, hibernated: false, settle, xml: undefined };
     this.queue.push(entry);
+    if (this.releasing === 0 && this.spaceWaiters.length > 0) this.releaseSpace();
     this.markDirty();
     const transport = this.entity.transport;
     if (this.state === 'hibernating' || this.state === 'resuming' || !transport) {
@@ -305,6 +321,19 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
     }
     this.scheduleAckRequest();
     return true;
+  }
+
+  /** Let waiting writes through, oldest first, as far as the queue has room. */
+  private releaseSpace(): void {
+    while (this.spaceWaiters.length > 0 && this.queue.length + this.releasing < this.maxQueue) {
+      this.releasing++;
+      this.spaceWaiters.shift()?.resolve();
+    }
+  }
+
+  /** The session is over: writes waiting for room get its error (they were never queued). */
+  private rejectSpaceWaiters(error: StreamManagementError): void {
+    for (const waiter of this.spaceWaiters.splice(0)) waiter.reject(error);
   }
 
   private scheduleAckRequest(): void {
@@ -397,7 +426,10 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
     this.acked = h;
     const done = this.queue.splice(0, count);
     this.inFlight -= count;
-    if (count > 0) this.markDirty();
+    if (count > 0) {
+      this.markDirty();
+      this.releaseSpace();
+    }
     for (const entry of done) {
       entry.settle?.resolve();
       this.notify('ack', entry.stanza);
@@ -536,6 +568,7 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
   /** The hibernated session is gone: report or re-send what is left, per the `resend` policy. */
   private resumeImpossible(text: string, element?: Element): void {
     const error = new StreamManagementError('resume-failed', element ? { text, element } : { text });
+    this.rejectSpaceWaiters(error);
     const remaining = this.queue.splice(0);
     this.resetSession();
     this.clearStore();
@@ -591,6 +624,7 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
     const error = new StreamManagementError('not-enabled', { text: `the server refused stream management (${failedCondition(el)})`, element: el });
     const tracked = this.queue.splice(0);
     this.resetSession();
+    this.rejectSpaceWaiters(error);
     for (const entry of tracked) this.failEntry(entry, error);
   }
 
@@ -644,7 +678,7 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
       const error = new StreamManagementError('not-resumable', { text: 'the link dropped before the new session was ready' });
       for (const item of this.held.splice(0)) item.reject(error);
     }
-    if (this.state === 'off' && this.queue.length === 0 && this.toResend.length === 0) return;
+    if (this.state === 'off' && this.queue.length === 0 && this.toResend.length === 0 && this.spaceWaiters.length === 0) return;
     let condition: StreamManagementCondition | null = this.dropOnDisconnect;
     if (!condition && this.entity.stopping) condition = 'stopped';
     // A stream error or a clean close ends the session only on the stream the session lives on; a
@@ -670,7 +704,7 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
 
   /** stop() ends the session; a start() that failed (say, no network after a reload) keeps it for the next start(). */
   private onStopped(): void {
-    if (this.queue.length > 0 || this.toResend.length > 0 || this.canResume) this.dropSession('stopped');
+    if (this.queue.length > 0 || this.toResend.length > 0 || this.spaceWaiters.length > 0 || this.canResume) this.dropSession('stopped');
   }
 
   /** End the session for good: report every unacknowledged stanza, forget the state. */
@@ -686,6 +720,7 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
       dropped: 'dropped',
     };
     const error = new StreamManagementError(condition, { text: texts[condition] });
+    this.rejectSpaceWaiters(error);
     const entries = [...this.queue.splice(0), ...this.toResend.splice(0)];
     this.resetSession();
     this.clearStore();

@@ -469,6 +469,52 @@ describe('resumption', () => {
   });
 });
 
+describe('a full queue while the link is up (backpressure)', () => {
+  it('send() waits for acks instead of rejecting, and everything goes out in order', async () => {
+    const { xmpp, acked, peer, sm } = await online({ maxQueue: 3 });
+    sm.autoAck = false;
+    const sends = ['b1', 'b2', 'b3', 'b4', 'b5', 'b6'].map((id) => xmpp.send(msg(id)));
+    await Promise.all(sends.slice(0, 3));
+    await tick();
+    const written = () => peer.received.filter((el) => el.name === 'message').map((el) => el.attrs.id);
+    expect(written()).toEqual(['b1', 'b2', 'b3']);
+    expect(peer.received.some((el) => el.name === 'r')).toBe(true);
+    sm.ack(); // h=3: room for three more
+    await Promise.all(sends);
+    expect(written()).toEqual(['b1', 'b2', 'b3', 'b4', 'b5', 'b6']);
+    expect(acked).toEqual(['b1', 'b2', 'b3']);
+    sm.ack();
+    await vi.waitFor(() => expect(acked).toEqual(['b1', 'b2', 'b3', 'b4', 'b5', 'b6']));
+    await xmpp.stop();
+  });
+
+  it('a stanza sent while others wait for room queues behind them, even when an ack frees room first', async () => {
+    const { xmpp, peer, sm } = await online({ maxQueue: 2 });
+    sm.autoAck = false;
+    const first = ['c1', 'c2', 'c3'].map((id) => xmpp.send(msg(id)));
+    await tick();
+    xmpp.streamManagement.once('ack', () => void xmpp.send(msg('c4')));
+    sm.ack(); // frees two slots: c3 (waiting) must go before c4 (sent from the ack listener)
+    await Promise.all(first);
+    await vi.waitFor(() => expect(peer.received.filter((el) => el.name === 'message').map((el) => el.attrs.id)).toEqual(['c1', 'c2', 'c3', 'c4']));
+    await xmpp.stop();
+  });
+
+  it('stop() while sends wait for room rejects them with stopped; they were never written', async () => {
+    const { xmpp, peer, sm, failed } = await online({ maxQueue: 1 });
+    sm.autoAck = false;
+    const first = xmpp.send(msg('d1'));
+    const waiting = xmpp.streamManagement.sendAcked(msg('d2'));
+    await first;
+    await tick();
+    const stopped = xmpp.stop();
+    await expect(waiting).rejects.toMatchObject({ name: 'StreamManagementError', condition: 'stopped' });
+    await stopped;
+    expect(peer.received.filter((el) => el.name === 'message').map((el) => el.attrs.id)).toEqual(['d1']);
+    expect(failed).toEqual([['d1', 'stopped']]);
+  });
+});
+
 describe('closure and stream errors', () => {
   it('stop(): a final <a/> before the stream close, unacked stanzas reported, state dropped', async () => {
     const store = memoryStore();
