@@ -171,7 +171,9 @@ export class WebSocketTransport extends EventEmitter<TransportEvents> implements
     if (!socket) return;
     socket.onopen = null;
     socket.onmessage = null;
-    socket.onerror = null;
+    // Keep swallowing errors: `ws` emits one when a socket still connecting is dropped, and an
+    // EventEmitter error with no listener would crash the host process.
+    socket.onerror = ignore;
     socket.onclose = null;
     this.socket = null;
   }
@@ -234,6 +236,7 @@ export class WebSocketTransport extends EventEmitter<TransportEvents> implements
 }
 
 let decoder: TextDecoder | undefined;
+const ignore = (): void => undefined;
 
 /** A TransportFactory for `ws:` and `wss:` services, on the given WebSocket implementation. */
 export function websocketFactory(WebSocketImpl: WebSocketConstructor, wsOptions: WebSocketOptions = {}): TransportFactory {

@@ -228,6 +228,28 @@ describe('WebSocketTransport against a loopback ws server', () => {
     await expect(transport.connect(new AbortController().signal)).rejects.toMatchObject({ name: 'ConnectionError', condition: 'connection-failed' });
   });
 
+  it('aborting a connect that the server never answers leaves no error behind (no uncaught exception)', async () => {
+    const { createServer } = await import('node:net');
+    const silent = createServer(() => undefined); // accepts TCP, never answers the HTTP upgrade
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as { port: number }).port;
+    const uncaught: unknown[] = [];
+    const onUncaught = (err: unknown): void => void uncaught.push(err);
+    process.on('uncaughtException', onUncaught);
+    try {
+      const transport = websocket().create({ service: `ws://127.0.0.1:${port}/`, maxStanzaSize: 1000 });
+      const abort = new AbortController();
+      const connecting = transport.connect(abort.signal);
+      setTimeout(() => abort.abort(new ConnectionError('aborted', { text: 'test timeout' })), 50);
+      await expect(connecting).rejects.toMatchObject({ name: 'ConnectionError', condition: 'aborted' });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(uncaught).toEqual([]);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+      for (const c of [silent]) c.close();
+    }
+  });
+
   it('destroy() emits close(false) at once, without waiting for the peer', async () => {
     const { transport, waitFor } = await connected();
     const close = vi.fn();
