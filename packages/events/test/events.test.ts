@@ -94,6 +94,21 @@ describe('EventEmitter', () => {
     expect(door.emit('error', err)).toBe(true);
   });
 
+  it('event names that exist on Object.prototype are ordinary events', () => {
+    const any = new (EventEmitter as new () => EventEmitter<Record<string, unknown[]>>)();
+    for (const name of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) {
+      expect(any.listenerCount(name)).toBe(0);
+      expect(any.emit(name)).toBe(false);
+      const seen: unknown[] = [];
+      any.on(name, (v: unknown) => void seen.push(v));
+      expect(any.emit(name, 1)).toBe(true);
+      expect(seen).toEqual([1]);
+      expect(any.listenerCount(name)).toBe(1);
+      any.removeAllListeners(name);
+      expect(any.emit(name, 2)).toBe(false);
+    }
+  });
+
   it('listeners are called with the emitter as `this`', () => {
     const door = new Door();
     let self: unknown;
