@@ -65,17 +65,40 @@ export interface IQCallerOptions {
 }
 
 export function iqCaller({ entity, middleware }: { entity: Connection; middleware: MiddlewareManager }, options: IQCallerOptions = {}): IQCaller {
-  const pending = new Map<string, Pending>();
+  const caller = new Caller(entity, options.keepOnDisconnect);
+  middleware.use((ctx, next) => {
+    if (ctx.stanza.name === 'iq' && caller.settle(ctx.stanza)) return undefined;
+    return next();
+  });
+  entity.on('disconnect', (info) => caller.onDisconnect(info.reason));
+  return caller;
+}
 
-  const settle = (stanza: Element): boolean => {
+// A class rather than an object literal with methods and a getter: the methods live on the
+// prototype, so each client carries only its fields.
+class Caller implements IQCaller {
+  timeout = 30_000;
+  readonly #pending = new Map<string, Pending>();
+
+  constructor(
+    private readonly entity: Connection,
+    private readonly keepOnDisconnect: (() => boolean) | undefined,
+  ) {}
+
+  get pending(): number {
+    return this.#pending.size;
+  }
+
+  /** Take a reply for a pending request; false when it is not one (it goes on to other handlers). */
+  settle(stanza: Element): boolean {
     const type = stanza.attrs.type;
     if (type !== 'result' && type !== 'error') return false;
     const key = stanza.attrs.id;
     if (!key) return false;
-    const entry = pending.get(key);
+    const entry = this.#pending.get(key);
     if (!entry) return false;
-    if (!isValidReplyFrom(entry.to, stanza.attrs.from, entity.jid, entity.options.domain)) return false;
-    pending.delete(key);
+    if (!isValidReplyFrom(entry.to, stanza.attrs.from, this.entity.jid, this.entity.options.domain)) return false;
+    this.#pending.delete(key);
     clearTimeout(entry.timer);
     if (type === 'result') entry.resolve(stanza);
     else {
@@ -83,61 +106,52 @@ export function iqCaller({ entity, middleware }: { entity: Connection; middlewar
       entry.reject(error ? StanzaError.fromElement(error) : new StanzaError('undefined-condition', { element: stanza }));
     }
     return true;
-  };
+  }
 
-  middleware.use((ctx, next) => {
-    if (ctx.stanza.name === 'iq' && settle(ctx.stanza)) return undefined;
-    return next();
-  });
-
-  const caller: IQCaller = {
-    timeout: 30_000,
-    get pending() {
-      return pending.size;
-    },
-    request(stanza, timeout = caller.timeout) {
-      const key = stanza.attrs.id || (stanza.attrs.id = makeId());
-      return new Promise<Element>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          if (pending.get(key)?.timer === timer) pending.delete(key);
-          reject(new TimeoutError(`no reply to iq ${key} within ${timeout} ms`));
-        }, timeout);
-        pending.set(key, { resolve, reject, to: stanza.attrs.to, timer });
-        entity.send(stanza).catch((err: unknown) => {
-          if (pending.get(key)?.timer !== timer) return;
-          pending.delete(key);
-          clearTimeout(timer);
-          reject(err instanceof Error ? err : new Error(String(err)));
-        });
-      });
-    },
-    async get(child, to, timeout) {
-      const reply = await caller.request(xml('iq', { type: 'get', to }, child), timeout);
-      return reply.getChild(child.name, child.attrs.xmlns);
-    },
-    async set(child, to, timeout) {
-      const reply = await caller.request(xml('iq', { type: 'set', to }, child), timeout);
-      return reply.getChild(child.name, child.attrs.xmlns);
-    },
-    rejectAll(error) {
-      for (const [key, entry] of pending) {
+  request(stanza: Element, timeout = this.timeout): Promise<Element> {
+    const pending = this.#pending;
+    const key = stanza.attrs.id || (stanza.attrs.id = makeId());
+    return new Promise<Element>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (pending.get(key)?.timer === timer) pending.delete(key);
+        reject(new TimeoutError(`no reply to iq ${key} within ${timeout} ms`));
+      }, timeout);
+      pending.set(key, { resolve, reject, to: stanza.attrs.to, timer });
+      this.entity.send(stanza).catch((err: unknown) => {
+        if (pending.get(key)?.timer !== timer) return;
         pending.delete(key);
-        clearTimeout(entry.timer);
-        entry.reject(error);
-      }
-    },
-  };
+        clearTimeout(timer);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      });
+    });
+  }
 
-  entity.on('disconnect', (info) => {
-    if (pending.size === 0) return;
-    const rejectAll = (): void => caller.rejectAll(new ConnectionError('disconnected', { text: 'the connection closed before the reply', cause: info.reason }));
-    const keep = options.keepOnDisconnect;
+  async get(child: Element, to?: string, timeout?: number): Promise<Element | undefined> {
+    const reply = await this.request(xml('iq', { type: 'get', to }, child), timeout);
+    return reply.getChild(child.name, child.attrs.xmlns);
+  }
+
+  async set(child: Element, to?: string, timeout?: number): Promise<Element | undefined> {
+    const reply = await this.request(xml('iq', { type: 'set', to }, child), timeout);
+    return reply.getChild(child.name, child.attrs.xmlns);
+  }
+
+  rejectAll(error: Error): void {
+    for (const [key, entry] of this.#pending) {
+      this.#pending.delete(key);
+      clearTimeout(entry.timer);
+      entry.reject(error);
+    }
+  }
+
+  onDisconnect(reason: Error | undefined): void {
+    if (this.#pending.size === 0) return;
+    const rejectAll = (): void => this.rejectAll(new ConnectionError('disconnected', { text: 'the connection closed before the reply', cause: reason }));
+    const keep = this.keepOnDisconnect;
     if (!keep) return rejectAll();
     // Decide once every disconnect listener has run (stream management decides whether the session survives).
     queueMicrotask(() => {
       if (!keep()) rejectAll();
     });
-  });
-
-  return caller;
+  }
 }

@@ -65,7 +65,8 @@ export function sasl({ streamFeatures, entity }: { streamFeatures: StreamFeature
   const implementations = new Map<string, Mechanism>();
   for (const m of [...BUILTIN, ...(options.implementations ?? [])]) implementations.set(m.name, m);
   const preferred = options.mechanisms ?? DEFAULT_MECHANISMS;
-  const state: { mechanism: string | null } = { mechanism: null };
+  // Plain data properties (an object literal with a getter costs a few hundred bytes per client).
+  const state: { mechanism: string | null; scramCache: ScramCache } = { mechanism: null, scramCache };
 
   /** The next SASL element from the server, or a rejection on timeout or disconnect. */
   const nextSASLElement = (): Promise<Element> =>
@@ -158,10 +159,5 @@ export function sasl({ streamFeatures, entity }: { streamFeatures: StreamFeature
     1000,
   );
 
-  return {
-    get mechanism() {
-      return state.mechanism;
-    },
-    scramCache,
-  };
+  return state;
 }

@@ -50,13 +50,16 @@ export function streamFeatures({ middleware, entity }: { middleware: MiddlewareM
     return undefined;
   });
 
-  return {
-    use(name, xmlns, handler, priority = 0) {
-      features.push({ name, xmlns, handler, priority });
-      features.sort((a, b) => b.priority - a.priority);
-    },
-    get features() {
-      return features;
-    },
-  };
+  return new FeatureRegistry(features);
+}
+
+// A class rather than an object literal with a getter: its methods live on the prototype, so each
+// client carries only the one field (a literal with an accessor costs a few hundred bytes per client).
+class FeatureRegistry implements StreamFeatures {
+  constructor(readonly features: Feature[]) {}
+
+  use(name: string, xmlns: string, handler: FeatureHandler, priority = 0): void {
+    this.features.push({ name, xmlns, handler, priority });
+    this.features.sort((a, b) => b.priority - a.priority);
+  }
 }
