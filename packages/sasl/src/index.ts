@@ -33,6 +33,8 @@ export interface SASL {
 
 export const DEFAULT_MECHANISMS = ['SCRAM-SHA-512', 'SCRAM-SHA-256', 'SCRAM-SHA-1', 'PLAIN'] as const;
 const BUILTIN: readonly Mechanism[] = [scramSha512, scramSha256, scramSha1, plain, anonymous];
+/** Shared by every client that adds no mechanism of its own. */
+const BUILTIN_BY_NAME: ReadonlyMap<string, Mechanism> = new Map(BUILTIN.map((m) => [m.name, m]));
 
 /** Pick the mechanism to use from those the server offers. */
 export function chooseMechanism(
@@ -62,8 +64,9 @@ export function chooseMechanism(
  */
 export function sasl({ streamFeatures, entity }: { streamFeatures: StreamFeatures; entity: Client }, options: SASLOptions = {}): SASL {
   const scramCache = new ScramCache();
-  const implementations = new Map<string, Mechanism>();
-  for (const m of [...BUILTIN, ...(options.implementations ?? [])]) implementations.set(m.name, m);
+  const implementations = options.implementations
+    ? new Map([...BUILTIN_BY_NAME, ...options.implementations.map((m): [string, Mechanism] => [m.name, m])])
+    : BUILTIN_BY_NAME;
   const preferred = options.mechanisms ?? DEFAULT_MECHANISMS;
   // Plain data properties (an object literal with a getter costs a few hundred bytes per client).
   const state: { mechanism: string | null; scramCache: ScramCache } = { mechanism: null, scramCache };

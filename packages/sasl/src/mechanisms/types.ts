@@ -57,9 +57,11 @@ export interface ScramKeyInputs {
  * The password itself is never stored: the digest is SHA-256(random per-cache pepper ‖ password).
  * The oldest entries are dropped beyond `maxEntries`.
  */
+/** Random bytes mixed into cache keys, so a key string in memory is no plain hash of the password (one per process). */
+let processPepper: Uint8Array | undefined;
+
 export class ScramCache {
   readonly #entries = new Map<string, ScramKeys>();
-  readonly #pepper = crypto.getRandomValues(new Uint8Array(16));
   readonly maxEntries: number;
 
   constructor(maxEntries = 8) {
@@ -68,9 +70,10 @@ export class ScramCache {
 
   /** The cache key for these inputs. */
   async key({ hash, salt, iterations, password }: ScramKeyInputs): Promise<string> {
-    const input = new Uint8Array(this.#pepper.length + password.length);
-    input.set(this.#pepper);
-    input.set(password, this.#pepper.length);
+    const pepper = (processPepper ??= crypto.getRandomValues(new Uint8Array(16)));
+    const input = new Uint8Array(pepper.length + password.length);
+    input.set(pepper);
+    input.set(password, pepper.length);
     const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', input));
     input.fill(0);
     return `${hash}|${base64Encode(salt)}|${iterations}|${base64Encode(digest)}`;
