@@ -141,6 +141,8 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
   private sinceRequest = 0;
   private debounceTimer: ReturnType<typeof setTimeout> | undefined;
   private deadlineTimer: ReturnType<typeof setTimeout> | undefined;
+  /** when the oldest `<r/>` still without an `<a/>` went out (0: none is waiting) */
+  private unansweredSince = 0;
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
   private lastInput = 0;
   private lastSend = 0;
@@ -264,12 +266,25 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
 
   /** Ask the server for an ack now (does not extend a pending deadline). */
   requestAck(): void {
-    clearTimeout(this.debounceTimer);
-    this.debounceTimer = undefined;
     this.sinceRequest = 0;
     if (this.state !== 'enabled' && this.state !== 'enabling') return;
     this.sendNonza(xml('r', NS_SM));
-    this.deadlineTimer ??= setTimeout(() => this.onDeadline(), this.timeout);
+    if (this.unansweredSince === 0) this.unansweredSince = Date.now();
+    if (this.deadlineTimer === undefined) this.armDeadline(this.timeout);
+  }
+
+  /**
+   * One timer watches the oldest unanswered `<r/>`: an `<a/>` only clears `unansweredSince`, and the
+   * timer, when it fires, re-arms for what is left or stops. No timer churn per request under load.
+   */
+  private armDeadline(ms: number): void {
+    this.deadlineTimer = setTimeout(() => {
+      this.deadlineTimer = undefined;
+      if (this.unansweredSince === 0) return;
+      const left = this.unansweredSince + this.timeout - Date.now();
+      if (left > 0) this.armDeadline(left);
+      else this.onDeadline();
+    }, ms);
   }
 
   /** The state read afresh (after an await). */
@@ -341,10 +356,15 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
       this.requestAck();
       return;
     }
-    // Debounce without re-arming a timer per stanza: the timer checks how long ago the last stanza went out.
+    // Debounce without re-arming a timer per stanza: the timer checks how long ago the last stanza went out,
+    // and stops when an <r/> has gone out since (requestAckAfter reached) with nothing sent after it.
     this.lastSend = Date.now();
     if (this.debounceTimer === undefined) {
       const fire = (): void => {
+        if (this.sinceRequest === 0) {
+          this.debounceTimer = undefined;
+          return;
+        }
         const quiet = Date.now() - this.lastSend;
         if (quiet < this.requestAckDebounce) {
           this.debounceTimer = setTimeout(fire, this.requestAckDebounce - quiet);
@@ -411,8 +431,7 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
       this.emit('warning', new Error(`ignored an <a/> with an invalid h="${String(value).slice(0, 20)}"`));
       return true;
     }
-    clearTimeout(this.deadlineTimer);
-    this.deadlineTimer = undefined;
+    this.unansweredSince = 0;
     let count = delta(h, this.acked);
     if (count > this.inFlight) {
       if (!lenient && this.options.handledCountTooHigh !== 'resync') {
@@ -460,7 +479,7 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
   }
 
   private onDeadline(): void {
-    this.deadlineTimer = undefined;
+    this.unansweredSince = 0;
     const transport = this.entity.transport;
     if (!transport) return;
     // Tear the socket down without closing the stream, so the session stays resumable.
@@ -763,6 +782,7 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
     clearTimeout(this.idleTimer);
     this.debounceTimer = this.deadlineTimer = this.idleTimer = undefined;
     this.sinceRequest = 0;
+    this.unansweredSince = 0;
   }
 
   // ---- persistence ----

@@ -297,6 +297,36 @@ describe('ack requests and dead links', () => {
     expect(peer.received.find((el) => el.name === 'stream:error')).toBeUndefined();
     vi.useRealTimers();
   });
+
+  it('after an answered <r/>, the deadline runs from the next unanswered one', async () => {
+    vi.useFakeTimers();
+    const { xmpp, sm } = await online({ requestAckInterval: 60_000, timeout: 1000 });
+    xmpp.reconnect.stop();
+    xmpp.streamManagement.requestAck(); // t=0, answered at once
+    await vi.advanceTimersByTimeAsync(500);
+    expect(sm.requests).toBe(1);
+    sm.peer.blackholed = true;
+    xmpp.streamManagement.requestAck(); // t=500, never answered: dead at t=1500
+    await vi.advanceTimersByTimeAsync(999);
+    expect(xmpp.status).toBe('online');
+    await vi.advanceTimersByTimeAsync(1);
+    expect(xmpp.status).toBe('disconnect');
+    vi.useRealTimers();
+  });
+
+  it('a burst longer than requestAckAfter keeps one debounce timer, and its tail still gets an <r/>', async () => {
+    const { xmpp, sm } = await online({ requestAckAfter: 10, requestAckDebounce: 250 });
+    vi.useFakeTimers();
+    for (let i = 0; i < 95; i++) await xmpp.send(msg(`t${i}`));
+    expect(sm.requests).toBe(9);
+    expect(vi.getTimerCount()).toBeLessThanOrEqual(3); // debounce, deadline, idle probe
+    await vi.advanceTimersByTimeAsync(250);
+    expect(sm.requests).toBe(10);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(sm.requests).toBe(10);
+    vi.useRealTimers();
+    await xmpp.stop();
+  });
 });
 
 describe('resumption', () => {

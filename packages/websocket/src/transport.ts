@@ -187,20 +187,25 @@ export class WebSocketTransport extends EventEmitter<TransportEvents> implements
     await this.write(xml('close', NS_FRAMING).toString());
   }
 
-  async send(element: Element): Promise<void> {
-    await this.write(serialize(element));
+  send(element: Element): Promise<void> {
+    return this.write(serialize(element));
   }
 
   async sendMany(elements: readonly Element[]): Promise<void> {
     for (const element of elements) await this.write(serialize(element));
   }
 
-  async write(data: string): Promise<void> {
+  /** Not async on purpose: a write that needs no waiting returns a settled promise, with no extra turn. */
+  write(data: string): Promise<void> {
     const socket = this.socket;
-    if (!socket || socket.readyState !== OPEN) throw new ConnectionError('not-connected', { text: 'the WebSocket is not open' });
-    socket.send(data);
-    this.emit('output', data);
-    if (socket.bufferedAmount > this.highWaterMark) await this.drain(socket);
+    if (!socket || socket.readyState !== OPEN) return Promise.reject(new ConnectionError('not-connected', { text: 'the WebSocket is not open' }));
+    try {
+      socket.send(data);
+      this.emit('output', data);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    return socket.bufferedAmount > this.highWaterMark ? this.drain(socket) : DONE;
   }
 
   /** Wait until the socket's buffer falls below half the high-water mark (browsers have no drain event). */
@@ -236,6 +241,7 @@ export class WebSocketTransport extends EventEmitter<TransportEvents> implements
 }
 
 let decoder: TextDecoder | undefined;
+const DONE: Promise<void> = Promise.resolve();
 const ignore = (): void => undefined;
 
 /** A TransportFactory for `ws:` and `wss:` services, on the given WebSocket implementation. */

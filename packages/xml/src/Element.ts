@@ -3,7 +3,33 @@
 import type { Element as LtxElementClass } from 'ltx';
 import * as ltxElement from 'ltx/src/Element.js';
 
+import { escapeXML, escapeXMLText } from './escape.js';
+
 const LtxElement = (ltxElement as unknown as { default: typeof LtxElementClass }).default;
+
+/**
+ * The XML text of an element: the same output as ltx's `toString()`, built by plain string
+ * concatenation (no writer callback per token), and escaping only strings that need it.
+ */
+function serialize(el: Element): string {
+  let out = `<${el.name}`;
+  const attrs = el.attrs;
+  for (const key in attrs) {
+    const value: unknown = attrs[key];
+    if (value !== undefined && value !== null) out += ` ${key}="${escapeXML(typeof value === 'string' ? value : String(value))}"`;
+  }
+  const children = el.children as unknown[];
+  if (children.length === 0) return `${out}/>`;
+  out += '>';
+  for (const child of children) {
+    if (child === undefined || child === null) continue;
+    if (typeof child === 'string') out += escapeXMLText(child);
+    else if (child instanceof Element) out += serialize(child);
+    else if (typeof (child as { write?: unknown }).write === 'function') out += String(child); // a plain ltx element
+    else out += escapeXMLText(String(child));
+  }
+  return `${out}</${el.name}>`;
+}
 
 /** Attribute values of an element. `undefined` values are never serialised. */
 export type Attrs = Record<string, string | undefined>;
@@ -25,6 +51,10 @@ export class Element extends LtxElement {
 
   constructor(name: string, attrs?: Attrs | string) {
     super(name, attrs);
+  }
+
+  override toString(): string {
+    return serialize(this);
   }
 
   override getChild(name: string, xmlns?: string): Element | undefined {
