@@ -184,3 +184,18 @@ describe('Parser (fragments mode)', () => {
     expect(out.elements[1]?.is('message', 'jabber:client')).toBe(true);
   });
 });
+
+describe('serialisation', () => {
+  it('gives exactly what ltx gives, for escaping, empty elements, numbers and foreign children', async () => {
+    const ltx = (await import('ltx')) as unknown as { Element: new (name: string, attrs?: Record<string, unknown>) => { toString(): string; c(name: string, attrs?: Record<string, unknown>): unknown; t(text: string): unknown } };
+    const foreign = new ltx.Element('foreign', { a: '1' });
+    foreign.t('x<y');
+    const el = xml('a', { q: `"'<>&`, n: 5, skip: null }, 'x', xml('b'), `t&<>"'`, xml('c', { n: 1 }, xml('d', {}, '')), 7);
+    el.children.push(foreign as unknown as Element);
+    el.attrs.u = undefined;
+    const expected = `<a q="&quot;&apos;&lt;&gt;&amp;" n="5">x<b/>t&amp;&lt;&gt;"'<c n="1"><d/></c>7<foreign a="1">x&lt;y</foreign></a>`;
+    expect(el.toString()).toBe(expected);
+    expect(ltx.Element.prototype.toString.call(el)).toBe(expected);
+    expect(parse(expected).toString()).toBe(expected); // and it parses back to itself
+  });
+});
