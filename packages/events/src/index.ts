@@ -91,13 +91,25 @@ class Emitter {
     return this;
   }
 
-  emit(event: string, ...args: unknown[]): boolean {
+  // Listeners get exactly the arguments given. The common arities are called directly: no rest
+  // array and no apply() per listener on the hot path (every stanza goes through several emits).
+  emit(event: string, a?: unknown, b?: unknown): boolean {
     const list = this.#listeners[event];
+    const argc = arguments.length - 1;
     if (!list) {
-      if (event === 'error') throw args[0] instanceof Error ? args[0] : new Error(`unhandled error event: ${String(args[0])}`);
+      if (event === 'error') throw a instanceof Error ? a : new Error(`unhandled error event: ${String(a)}`);
       return false;
     }
-    for (const listener of list) (listener as (...a: unknown[]) => void).apply(this, args);
+    if (argc > 2) {
+      const args = Array.prototype.slice.call(arguments, 1) as unknown[];
+      for (let i = 0; i < list.length; i++) (list[i] as (...x: unknown[]) => void).apply(this, args);
+    } else if (argc === 1) {
+      for (let i = 0; i < list.length; i++) (list[i] as (x: unknown) => void).call(this, a);
+    } else if (argc === 2) {
+      for (let i = 0; i < list.length; i++) (list[i] as (x: unknown, y: unknown) => void).call(this, a, b);
+    } else {
+      for (let i = 0; i < list.length; i++) (list[i] as () => void).call(this);
+    }
     return true;
   }
 

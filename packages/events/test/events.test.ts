@@ -109,6 +109,18 @@ describe('EventEmitter', () => {
     }
   });
 
+  it('passes exactly the arguments given, whatever their number', () => {
+    const any = new (EventEmitter as new () => EventEmitter<Record<string, unknown[]>>)();
+    const seen: unknown[][] = [];
+    any.on('x', (...args: unknown[]) => void seen.push(args));
+    any.emit('x');
+    any.emit('x', undefined);
+    any.emit('x', 1, 2);
+    any.emit('x', 1, 2, 3, 4);
+    expect(seen).toEqual([[], [undefined], [1, 2], [1, 2, 3, 4]]);
+    expect(seen.map((a) => a.length)).toEqual([0, 1, 2, 4]);
+  });
+
   it('listeners are called with the emitter as `this`', () => {
     const door = new Door();
     let self: unknown;

@@ -42,10 +42,15 @@ export function iqCallee({ entity, middleware }: { entity: Connection; middlewar
     entity.send(el).catch((err: unknown) => entity.emitError(err instanceof Error ? err : new Error(String(err))));
   };
 
-  middleware.use(async (ctx, next) => {
+  // Not async: everything but an iq get/set passes straight on, with no promise of its own.
+  middleware.use((ctx, next) => {
     const iq = ctx.stanza;
     const type = iq.attrs.type;
     if (iq.name !== 'iq' || (type !== 'get' && type !== 'set')) return next();
+    return handle(ctx, iq, type);
+  });
+
+  const handle = async (ctx: Context, iq: Element, type: string): Promise<undefined> => {
     const children = iq.getChildElements();
     if (children.length !== 1 || !iq.attrs.id) {
       reply(iqError(iq, 'bad-request', 'modify', 'an iq get or set must have an id and exactly one child element'));
@@ -75,7 +80,7 @@ export function iqCallee({ entity, middleware }: { entity: Connection; middlewar
     } else if (result) reply(xml('iq', { type: 'result', to: iq.attrs.from, id: iq.attrs.id }));
     else reply(iqError(iq, 'service-unavailable'));
     return undefined;
-  });
+  };
 
   const register = (type: 'get' | 'set') => (xmlns: string, name: string, handler: IQHandler) => {
     handlers.set(`${type}\u0000${xmlns}\u0000${name}`, handler);

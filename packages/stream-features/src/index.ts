@@ -33,9 +33,11 @@ function isFeatures(el: Element): boolean {
 export function streamFeatures({ middleware, entity }: { middleware: MiddlewareManager; entity: Connection }): StreamFeatures {
   const features: Feature[] = [];
 
-  middleware.use(async (ctx, next) => {
+  // Not async: everything but <stream:features/> passes straight on, with no promise of its own.
+  middleware.use((ctx, next) => (isFeatures(ctx.stanza) ? negotiate(ctx) : next()));
+
+  const negotiate = async (ctx: Context): Promise<undefined> => {
     const el = ctx.stanza;
-    if (!isFeatures(el)) return next();
     const offered = features.map((f) => ({ f, child: el.getChild(f.name, f.xmlns) })).filter((x): x is { f: Feature; child: Element } => x.child !== undefined);
     const run = async (i: number): Promise<unknown> => {
       const item = offered[i];
@@ -48,7 +50,7 @@ export function streamFeatures({ middleware, entity }: { middleware: MiddlewareM
       entity.emitError(err instanceof Error ? err : new Error(String(err)));
     }
     return undefined;
-  });
+  };
 
   return new FeatureRegistry(features);
 }

@@ -17,6 +17,9 @@ export interface WebSocketLike {
   onclose: ((ev: { code: number; reason: string; wasClean: boolean }) => void) | null;
   send(data: string): void;
   close(code?: number, reason?: string): void;
+  /** `ws` only: its EventEmitter API, used for messages (no MessageEvent object per frame) */
+  on?(event: 'message', listener: (data: unknown, isBinary: boolean) => void): unknown;
+  off?(event: 'message', listener: (data: unknown, isBinary: boolean) => void): unknown;
   /** `ws` only: drop the socket at once */
   terminate?(): void;
 }
@@ -52,6 +55,7 @@ export class WebSocketTransport extends EventEmitter<TransportEvents> implements
   readonly loopback: boolean;
   private socket: WebSocketLike | null = null;
   private parser: Parser;
+  private wsListener: ((data: unknown, isBinary: boolean) => void) | undefined;
   private readonly highWaterMark: number;
   private closedEmitted = false;
 
@@ -141,7 +145,11 @@ export class WebSocketTransport extends EventEmitter<TransportEvents> implements
         const clean = ev.wasClean && (ev.code === 1000 || ev.code === 1001 || ev.code === 1005);
         this.emitClose(clean, clean ? undefined : new ConnectionError('connection-lost', { text: `WebSocket closed with code ${ev.code}${ev.reason ? ` (${ev.reason})` : ''}` }));
       };
-      socket.onmessage = (ev) => this.onMessage(ev.data);
+      if (typeof socket.on === 'function' && typeof socket.off === 'function') {
+        // ws: a text frame arrives as a Buffer of UTF-8 with isBinary false.
+        this.wsListener = (data, isBinary) => this.onMessage(isBinary ? data : String(data));
+        socket.on('message', this.wsListener);
+      } else socket.onmessage = (ev) => this.onMessage(ev.data);
     });
   }
 
@@ -171,6 +179,8 @@ export class WebSocketTransport extends EventEmitter<TransportEvents> implements
     if (!socket) return;
     socket.onopen = null;
     socket.onmessage = null;
+    if (this.wsListener) socket.off?.('message', this.wsListener);
+    this.wsListener = undefined;
     // Keep swallowing errors: `ws` emits one when a socket still connecting is dropped, and an
     // EventEmitter error with no listener would crash the host process.
     socket.onerror = ignore;
