@@ -30,7 +30,6 @@ export interface ParserEvents {
 export const DEFAULT_MAX_STANZA_SIZE = 1024 * 1024;
 
 const NAME = /^[A-Za-z_:\u00C0-\uFFFF][^\s/>"'=<&]*$/;
-const ATTRIBUTE = /\s*([^\s=/>"']+)\s*=\s*(?:"([^"<]*)"|'([^'<]*)')/y;
 const INVALID_CHAR = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
 const WHITESPACE = /^[ \t\r\n]*$/;
 
@@ -286,20 +285,35 @@ function findTagEnd(buf: string, from: number): number {
   return -1;
 }
 
+/** Attributes of a start tag, from `from` to the end of `tag`: one scan by character codes, no regex per attribute. */
 function parseAttributes(tag: string, from: number, attrs: Attrs): void {
-  ATTRIBUTE.lastIndex = from;
-  let end = from;
-  let match: RegExpExecArray | null;
-  while ((match = ATTRIBUTE.exec(tag)) !== null) {
-    const key = match[1] as string;
+  const n = tag.length;
+  let i = from;
+  for (;;) {
+    while (i < n && isSpace(tag.charCodeAt(i))) i++;
+    if (i >= n) return;
+    const keyStart = i;
+    while (i < n) {
+      const c = tag.charCodeAt(i);
+      if (c === 61 /* = */ || c === 34 || c === 39 || c === 47 || c === 62 || isSpace(c)) break;
+      i++;
+    }
+    if (i === keyStart) throw new XMLError('bad-format', 'malformed attributes');
+    const key = tag.slice(keyStart, i);
+    while (i < n && isSpace(tag.charCodeAt(i))) i++;
+    if (tag.charCodeAt(i) !== 61) throw new XMLError('bad-format', 'malformed attributes');
+    i++;
+    while (i < n && isSpace(tag.charCodeAt(i))) i++;
+    const quote = tag.charCodeAt(i);
+    if (quote !== 34 && quote !== 39) throw new XMLError('bad-format', 'malformed attributes');
+    const end = tag.indexOf(quote === 34 ? '"' : "'", i + 1);
+    if (end === -1) throw new XMLError('bad-format', 'malformed attributes');
+    const raw = tag.slice(i + 1, end);
+    if (raw.includes('<')) throw new XMLError('bad-format', 'malformed attributes');
     if (Object.prototype.hasOwnProperty.call(attrs, key)) throw new XMLError('bad-format', `duplicate attribute "${key.slice(0, 40)}"`);
-    const raw = match[2] ?? match[3] ?? '';
     const value = unescapeXML(raw);
     if (INVALID_CHAR.test(value)) throw new XMLError('bad-format', 'invalid character in an attribute value');
     attrs[key] = value;
-    end = ATTRIBUTE.lastIndex;
-  }
-  for (let i = end; i < tag.length; i++) {
-    if (!isSpace(tag.charCodeAt(i))) throw new XMLError('bad-format', 'malformed attributes');
+    i = end + 1;
   }
 }

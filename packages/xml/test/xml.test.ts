@@ -58,6 +58,16 @@ describe('parse()', () => {
     expect(() => parse('<a x="1" x="2"/>')).toThrow(/duplicate attribute/);
     expect(() => parse('<a x=1/>')).toThrow(/malformed attributes/);
   });
+
+  it('reads attributes in either quote, with spaces around =, and refuses the malformed ones', () => {
+    const el = parse(`<a  one = "1" two='2'\n\tthree="it's" four='say "hi"' five="&lt;&amp;&#x41;" six=""/>`);
+    expect(el.attrs).toEqual({ one: '1', two: '2', three: "it's", four: 'say "hi"', five: '<&A', six: '' });
+    for (const bad of ['<a x/>', '<a x="1/>', '<a ="1"/>', '<a x=="1"/>', '<a x="<"/>', `<a x='1"/>`, '<a x="1" y/>']) {
+      expect(() => parse(bad), bad).toThrow(XMLError);
+    }
+    expect(() => parse('<a x="\u0001"/>')).toThrow(/invalid character in an attribute value/);
+    expect(() => parse('<a x="&foo;"/>')).toThrow(/undefined entity/);
+  });
 });
 
 describe('Parser (stream mode)', () => {
