@@ -41,6 +41,9 @@ export interface ClientOptions {
   reconnect?: ReconnectOptions | false;
 }
 
+/** One stateless WebSocket factory shared by every client that names no transport. */
+const DEFAULT_WEBSOCKET: TransportFactory = websocket();
+
 /** The object `client()` returns: a Client with its parts attached. Every property is defined. */
 export class XMPPClient extends Client {
   readonly middleware: MiddlewareManager;
@@ -55,7 +58,7 @@ export class XMPPClient extends Client {
   constructor(options: ClientOptions) {
     const coreOptions: ClientCoreOptions = {
       service: options.service,
-      transports: options.transports ?? [websocket()],
+      transports: options.transports ?? [DEFAULT_WEBSOCKET],
     };
     if (options.domain !== undefined) coreOptions.domain = options.domain;
     if (options.username !== undefined) coreOptions.username = options.username;
