@@ -20,8 +20,11 @@ export interface ReconnectOptions {
 export interface ReconnectEvents {
   /** attempt number `attempt` starts in `delay` ms (`delay` is -1 while the browser is offline) */
   reconnecting: [attempt: number, delay: number];
-  /** a connection was re-established (the session resumed or a new one started) */
-  reconnected: [];
+  /**
+   * a connection was re-established: `resumed` tells whether the session was resumed (stream
+   * management) or a new one started. Fires after the client's `online` event or the `resumed` event.
+   */
+  reconnected: [info: { resumed: boolean }];
   /** the attempts ran out (`maxAttempts`) or can never succeed (authentication failed) */
   failed: [error: Error];
 }
@@ -66,6 +69,8 @@ export class Reconnect extends EventEmitter<ReconnectEvents> {
     if (this.timer !== undefined || this.waitingForNetwork) this.runNow();
   };
   private waitingForNetwork = false;
+  /** an `online` event (a new session, not a resumption) followed the latest status `online` */
+  private newSession = false;
 
   constructor(
     private readonly entity: Client,
@@ -83,6 +88,9 @@ export class Reconnect extends EventEmitter<ReconnectEvents> {
 
     entity.on('status', (status) => {
       if (status === 'online') this.onOnline();
+    });
+    entity.on('online', () => {
+      this.newSession = true;
     });
     entity.on('disconnect', () => this.onDisconnect());
     entity.on('offline', () => this.reset());
@@ -118,7 +126,11 @@ export class Reconnect extends EventEmitter<ReconnectEvents> {
     this.resetTimer = setTimeout(() => {
       this.attempt = 0;
     }, this.resetAfter);
-    if (reconnected) this.emit('reconnected');
+    if (!reconnected) return;
+    // The client's `online` event (new session) or stream management's `resumed` follows the status
+    // change synchronously; report after them, saying which it was.
+    this.newSession = false;
+    queueMicrotask(() => this.emit('reconnected', { resumed: !this.newSession }));
   }
 
   private onDisconnect(): void {

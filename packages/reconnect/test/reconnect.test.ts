@@ -129,9 +129,14 @@ describe('Reconnect driving a client', () => {
 
     const second = await server.nextConnection();
     expect(second).not.toBe(peer);
+    const order: string[] = [];
+    xmpp.on('online', () => order.push('online'));
+    xmpp.reconnect.on('reconnected', (info) => order.push(`reconnected resumed=${info.resumed}`));
     await second.login({ jid: 'user@localhost/second' });
     await until(() => xmpp.status === 'online');
+    await vi.advanceTimersByTimeAsync(0);
     expect(events).toEqual([['reconnecting', 1, 500], ['reconnected']]);
+    expect(order).toEqual(['online', 'reconnected resumed=false']);
     // a new session, so `online` again with the new JID
     expect(onlines).toEqual(['user@localhost/first', 'user@localhost/second']);
     expect(xmpp.jid?.toString()).toBe('user@localhost/second');

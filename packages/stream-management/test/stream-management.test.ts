@@ -366,6 +366,20 @@ describe('resumption', () => {
     await xmpp.stop();
   });
 
+  it('with automatic reconnection: resumed, then reconnected({ resumed: true }), and no online event', async () => {
+    const { server, xmpp, peer } = await online();
+    const order: string[] = [];
+    xmpp.on('online', () => order.push('online'));
+    xmpp.streamManagement.on('resumed', () => order.push('resumed'));
+    xmpp.reconnect.on('reconnected', (info) => order.push(`reconnected resumed=${info.resumed}`));
+    peer.cut();
+    const peer2 = await server.nextConnection();
+    await resumeOn(peer2, { h: 0 });
+    new ServerStreamManagement(peer2);
+    await vi.waitFor(() => expect(order).toEqual(['resumed', 'reconnected resumed=true']));
+    await xmpp.stop();
+  });
+
   it('counts stanzas the server re-sends right after <resumed/>', async () => {
     const { server, xmpp, peer } = await online();
     xmpp.reconnect.stop();
