@@ -150,7 +150,7 @@ describe('client() against a scripted server', () => {
     await started;
     peer.sendStreamError('conflict', 'Replaced by new connection');
     peer.closeStream();
-    await vi.waitFor(() => expect(xmpp.status).toBe('disconnect'));
+    await vi.waitFor(() => expect(xmpp.status).toBe('disconnect'), { timeout: 5000 });
     expect(errors[0]).toBeInstanceOf(StreamError);
     expect(errors[0]).toMatchObject({ condition: 'conflict', text: 'Replaced by new connection' });
     expect(statuses).toContain('disconnect');
@@ -163,7 +163,7 @@ describe('client() against a scripted server', () => {
     await peer.login();
     await started;
     peer.sendRaw('<message><body>oops</message>');
-    await vi.waitFor(() => expect(xmpp.status).toBe('disconnect'));
+    await vi.waitFor(() => expect(xmpp.status).toBe('disconnect'), { timeout: 5000 });
     expect(errors[0]).toBeInstanceOf(StreamError);
     expect((errors[0] as StreamError).condition).toBe('bad-format');
     const sent = peer.received.find((el) => el.name === 'stream:error');
@@ -179,7 +179,7 @@ describe('client() against a scripted server', () => {
     const stanzas: unknown[] = [];
     xmpp.on('stanza', (s) => stanzas.push(s));
     peer.sendRaw(`<message><body>${'x'.repeat(10_000)}</body></message>`);
-    await vi.waitFor(() => expect(xmpp.status).toBe('disconnect'));
+    await vi.waitFor(() => expect(xmpp.status).toBe('disconnect'), { timeout: 5000 });
     expect((errors[0] as StreamError).condition).toBe('policy-violation');
     expect(stanzas).toEqual([]);
     expect(peer.received.find((el) => el.name === 'stream:error')?.getChild('policy-violation')).toBeDefined();

@@ -340,7 +340,7 @@ describe('resumption', () => {
     await vi.waitFor(() => expect(xmpp.streamManagement.inbound).toBe(1));
     xmpp.reconnect.stop();
     peer.cut();
-    await vi.waitFor(() => expect(xmpp.status).toBe('disconnect'));
+    await vi.waitFor(() => expect(xmpp.status).toBe('disconnect'), { timeout: 5000 });
     const late = xmpp.streamManagement.sendAcked(msg('down1'));
     expect(log.filter((l) => l.startsWith('hibernated'))).toEqual(['hibernated:a1', 'hibernated:a2', 'hibernated:a3', 'hibernated:down1']);
 
@@ -384,7 +384,7 @@ describe('resumption', () => {
     const { server, xmpp, peer } = await online();
     xmpp.reconnect.stop();
     peer.cut();
-    await vi.waitFor(() => expect(xmpp.status).toBe('disconnect'));
+    await vi.waitFor(() => expect(xmpp.status).toBe('disconnect'), { timeout: 5000 });
     const established = xmpp.establish();
     const peer2 = await server.nextConnection();
     await peer2.authenticate({ features: [xml('bind', NS_BIND), smFeature()] });
@@ -406,7 +406,7 @@ describe('resumption', () => {
     await peer.next((el) => el.attrs.id === 'p1');
     xmpp.reconnect.stop();
     peer.cut();
-    await vi.waitFor(() => expect(xmpp.status).toBe('disconnect'));
+    await vi.waitFor(() => expect(xmpp.status).toBe('disconnect'), { timeout: 5000 });
     const established = xmpp.establish();
     const peer2 = await server.nextConnection();
     await resumeOn(peer2, { failed: 'item-not-found', h: 1 });
@@ -438,7 +438,7 @@ describe('resumption', () => {
     await peer.next((el) => el.attrs.id === 'riq');
     xmpp.reconnect.stop();
     peer.cut();
-    await vi.waitFor(() => expect(xmpp.status).toBe('disconnect'));
+    await vi.waitFor(() => expect(xmpp.status).toBe('disconnect'), { timeout: 5000 });
     const established = xmpp.establish();
     const peer2 = await server.nextConnection();
     await resumeOn(peer2, { failed: 'item-not-found' });
@@ -499,7 +499,7 @@ describe('resumption', () => {
     sm.autoAck = false;
     xmpp.reconnect.stop();
     peer.cut();
-    await vi.waitFor(() => expect(xmpp.status).toBe('disconnect'));
+    await vi.waitFor(() => expect(xmpp.status).toBe('disconnect'), { timeout: 5000 });
     for (const id of ['q1', 'q2', 'q3']) await xmpp.send(msg(id));
     await expect(xmpp.send(msg('q4'))).rejects.toMatchObject({ name: 'StreamManagementError', condition: 'queue-full' });
     await expect(xmpp.streamManagement.sendAcked(msg('q5'))).rejects.toMatchObject({ condition: 'queue-full' });
@@ -795,7 +795,7 @@ describe('robustness', () => {
     xmpp.streamManagement.on('resumeFailed', () => void xmpp.send(xml('presence', { id: 'fresh-presence' })));
     xmpp.reconnect.stop();
     peer.cut();
-    await vi.waitFor(() => expect(xmpp.status).toBe('disconnect'));
+    await vi.waitFor(() => expect(xmpp.status).toBe('disconnect'), { timeout: 5000 });
     const established = xmpp.establish();
     const peer2 = await server.nextConnection();
     await resumeOn(peer2, { failed: 'item-not-found' });
@@ -821,7 +821,7 @@ describe('IQ requests across a resumption', () => {
     const request = await peer.next('iq');
     xmpp.reconnect.stop();
     peer.cut();
-    await vi.waitFor(() => expect(xmpp.status).toBe('disconnect'));
+    await vi.waitFor(() => expect(xmpp.status).toBe('disconnect'), { timeout: 5000 });
     await tick();
     expect(xmpp.iqCaller.pending).toBe(1);
     const established = xmpp.establish();
@@ -854,7 +854,7 @@ describe('IQ requests across a resumption', () => {
     await peer.next('iq');
     xmpp.reconnect.stop();
     peer.cut();
-    await vi.waitFor(() => expect(xmpp.status).toBe('disconnect'));
+    await vi.waitFor(() => expect(xmpp.status).toBe('disconnect'), { timeout: 5000 });
     const established = xmpp.establish();
     const peer2 = await server.nextConnection();
     await resumeOn(peer2, { failed: 'item-not-found', h: 1 });
@@ -869,7 +869,7 @@ describe('IQ requests across a resumption', () => {
     second.catch(() => undefined);
     await peer2.next((el) => el.name === 'iq' && el.getChild('ping') !== undefined);
     peer2.cut();
-    await vi.waitFor(() => expect(xmpp.status).toBe('disconnect'));
+    await vi.waitFor(() => expect(xmpp.status).toBe('disconnect'), { timeout: 5000 });
     await tick();
     expect(xmpp.iqCaller.pending).toBe(1);
     await xmpp.stop();
