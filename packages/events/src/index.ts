@@ -60,7 +60,11 @@ class Emitter {
   }
 
   once(event: string, listener: AnyListener): this {
+    let fired = false;
     const wrapper: AnyListener = (...args) => {
+      // An emit already running holds its own copy of the list: a nested emit must not make it run twice.
+      if (fired) return;
+      fired = true;
       this.off(event, wrapper);
       (listener as (...a: unknown[]) => void).apply(this, args);
     };

@@ -121,6 +121,20 @@ describe('EventEmitter', () => {
     expect(seen.map((a) => a.length)).toEqual([0, 1, 2, 4]);
   });
 
+  it('a once() listener runs once even when an earlier listener re-emits the event', () => {
+    const door = new Door();
+    let calls = 0;
+    let nested = false;
+    door.on('close', () => {
+      if (nested) return;
+      nested = true;
+      door.emit('close');
+    });
+    door.once('close', () => calls++);
+    door.emit('close');
+    expect(calls).toBe(1);
+  });
+
   it('listeners are called with the emitter as `this`', () => {
     const door = new Door();
     let self: unknown;

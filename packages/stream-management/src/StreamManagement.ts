@@ -309,9 +309,10 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
       }
       await new Promise<void>((resolve, reject) => this.spaceWaiters.push({ resolve, reject }));
       this.releasing--;
-      if (this.stateNow() === 'off') {
-        this.releaseSpace();
-        return this.defaultWrite(el, original);
+      if (this.stateNow() === 'off' || this.rebinding) {
+        // The session changed while this write waited: start over (held while rebinding, else untracked).
+        if (this.releasing === 0) this.releaseSpace();
+        return this.write(el, original);
       }
     }
     const settle = this.pending.get(original);
@@ -580,6 +581,9 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
   }
 
   private onResumeFailed(el: Element): void {
+    // Writes waiting for room were never queued on the old session: they must not be let through by
+    // the <failed h/> below and reach the new stream before <bind/>.
+    this.rejectSpaceWaiters(new StreamManagementError('resume-failed', { text: failedCondition(el), element: el }));
     if (el.attrs.h !== undefined) this.onAck(el.attrs.h, true);
     this.resumeImpossible(failedCondition(el), el);
   }

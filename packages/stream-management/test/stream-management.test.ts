@@ -544,6 +544,31 @@ describe('a full queue while the link is up (backpressure)', () => {
     await xmpp.stop();
   });
 
+  it('a send waiting for room when resumption fails with <failed h/> rejects, and nothing precedes <bind/>', async () => {
+    const { server, xmpp, peer, sm } = await online({ maxQueue: 2 });
+    sm.autoAck = false;
+    const sends = ['w1', 'w2', 'w3'].map((id) => xmpp.send(msg(id)));
+    for (const s of sends) s.catch(() => undefined);
+    await peer.next((el) => el.attrs.id === 'w2');
+    await tick();
+    xmpp.reconnect.stop();
+    peer.cut();
+    await vi.waitFor(() => expect(xmpp.status).toBe('disconnect'), { timeout: 5000 });
+    const established = xmpp.establish();
+    const peer2 = await server.nextConnection();
+    await resumeOn(peer2, { failed: 'item-not-found', h: 2 }); // the <failed h/> frees room in the queue
+    await expect(sends[2]).rejects.toMatchObject({ name: 'StreamManagementError', condition: 'resume-failed' });
+    const bind = await peer2.next((el) => el.name === 'iq');
+    peer2.send(xml('iq', { type: 'result', id: bind.attrs.id }, xml('bind', NS_BIND, xml('jid', {}, 'user@localhost/new'))));
+    await peer2.next('enable');
+    peer2.send(xml('enabled', { xmlns: NS_SM, id: 'sm-2', resume: 'true' }));
+    await established;
+    await tick();
+    const order = peer2.received.filter((el) => ['iq', 'message', 'enable'].includes(el.name)).map((el) => el.name);
+    expect(order).toEqual(['iq', 'enable']);
+    await xmpp.stop();
+  });
+
   it('stop() while sends wait for room rejects them with stopped; they were never written', async () => {
     const { xmpp, peer, sm, failed } = await online({ maxQueue: 1 });
     sm.autoAck = false;

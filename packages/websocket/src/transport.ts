@@ -198,7 +198,13 @@ export class WebSocketTransport extends EventEmitter<TransportEvents> implements
   }
 
   send(element: Element): Promise<void> {
-    return this.write(serialize(element));
+    let data: string;
+    try {
+      data = serialize(element);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    return this.write(data);
   }
 
   async sendMany(elements: readonly Element[]): Promise<void> {

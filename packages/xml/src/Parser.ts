@@ -300,6 +300,7 @@ function parseAttributes(tag: string, from: number, attrs: Attrs): void {
     }
     if (i === keyStart) throw new XMLError('bad-format', 'malformed attributes');
     const key = tag.slice(keyStart, i);
+    if (!NAME.test(key)) throw new XMLError('bad-format', 'malformed attributes');
     while (i < n && isSpace(tag.charCodeAt(i))) i++;
     if (tag.charCodeAt(i) !== 61) throw new XMLError('bad-format', 'malformed attributes');
     i++;

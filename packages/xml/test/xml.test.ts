@@ -66,6 +66,8 @@ describe('parse()', () => {
       expect(() => parse(bad), bad).toThrow(XMLError);
     }
     expect(() => parse('<a x="\u0001"/>')).toThrow(/invalid character in an attribute value/);
+    // only XML whitespace separates attributes; anything else is part of a (then invalid) name
+    for (const bad of ["<a \x0C='1'/>", "<a \x0B='1'/>", '<a x="1"\u00A0y="2"/>', '<a 1x="1"/>']) expect(() => parse(bad), JSON.stringify(bad)).toThrow(/malformed attributes/);
     expect(() => parse('<a x="&foo;"/>')).toThrow(/undefined entity/);
   });
 });
