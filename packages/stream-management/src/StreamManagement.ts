@@ -302,7 +302,7 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
     }
     if (!STANZAS.has(el.name) || this.state === 'off') return this.defaultWrite(el, original);
     if (this.queue.length >= this.maxQueue || this.spaceWaiters.length > 0 || this.releasing > 0) {
-      if (this.deadlineTimer === undefined) this.requestAck();
+      if (this.unansweredSince === 0) this.requestAck(); // unless an <r/> is already waiting for its <a/>
       // While the link is up, acks are on their way: wait for room, in order. While it is down, nobody knows when.
       if (this.state !== 'enabled' && this.spaceWaiters.length === 0 && this.releasing === 0) {
         throw new StreamManagementError('queue-full', { text: `${this.queue.length} stanzas are waiting for an acknowledgement` });
@@ -353,7 +353,8 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
   }
 
   private scheduleAckRequest(): void {
-    if (++this.sinceRequest >= this.requestAckAfter) {
+    // Writes waiting for room need an ack to move: ask at once unless an <r/> is already out.
+    if (++this.sinceRequest >= this.requestAckAfter || (this.spaceWaiters.length > 0 && this.unansweredSince === 0)) {
       this.requestAck();
       return;
     }

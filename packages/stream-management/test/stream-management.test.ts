@@ -532,6 +532,17 @@ describe('a full queue while the link is up (backpressure)', () => {
     await xmpp.stop();
   });
 
+  it('a burst many times the queue size flows at the pace of the acks, with no debounce stall', async () => {
+    const { xmpp, acked } = await online({ maxQueue: 3, requestAckDebounce: 60_000 });
+    const ids = Array.from({ length: 30 }, (_, i) => `f${i}`);
+    const started = Date.now();
+    await Promise.all(ids.map((id) => xmpp.send(msg(id))));
+    xmpp.streamManagement.requestAck();
+    await vi.waitFor(() => expect(acked).toEqual(ids), { timeout: 5000 });
+    expect(Date.now() - started).toBeLessThan(5000); // a stall would wait for the 60 s debounce
+    await xmpp.stop();
+  });
+
   it('a stanza sent while others wait for room queues behind them, even when an ack frees room first', async () => {
     const { xmpp, peer, sm } = await online({ maxQueue: 2 });
     sm.autoAck = false;
