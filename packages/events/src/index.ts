@@ -22,11 +22,6 @@ export interface TypedEmitter<E extends EventMap<E>> {
 
 type AnyListener = ((...args: never[]) => void) & { listener?: AnyListener };
 
-/**
- * A small EventEmitter with Node's semantics: listeners run in order, a listener added or removed
- * during an emit does not change that emit, and an `error` event with no listener throws.
- * The same code runs in Node.js and browsers (no `events` polyfill in the bundle).
- */
 type Table = Record<string, AnyListener[] | undefined>;
 
 /**
@@ -37,6 +32,11 @@ type Table = Record<string, AnyListener[] | undefined>;
 const ListenerTable = function ListenerTable() {} as unknown as new () => Table;
 ListenerTable.prototype = Object.create(null) as object;
 
+/**
+ * A small EventEmitter with Node's semantics: listeners run in order, a listener added or removed
+ * during an emit does not change that emit, and an `error` event with no listener throws.
+ * The same code runs in Node.js and browsers (no `events` polyfill in the bundle).
+ */
 class Emitter {
   #listeners: Table = new ListenerTable();
 

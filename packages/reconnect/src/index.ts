@@ -104,7 +104,7 @@ export class Reconnect extends EventEmitter<ReconnectEvents> {
   /** Turn reconnection off and cancel a scheduled attempt. */
   stop(): void {
     this.enabled = false;
-    this.cancel();
+    this.cancelAttempt();
   }
 
   /** Stop for good (for a client that is thrown away). No browser listener is left behind. */

@@ -582,17 +582,16 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
   }
 
   private onResumeFailed(el: Element): void {
-    // Writes waiting for room were never queued on the old session: they must not be let through by
-    // the <failed h/> below and reach the new stream before <bind/>.
-    this.rejectSpaceWaiters(new StreamManagementError('resume-failed', { text: failedCondition(el), element: el }));
-    if (el.attrs.h !== undefined) this.onAck(el.attrs.h, true);
     this.resumeImpossible(failedCondition(el), el);
   }
 
   /** The hibernated session is gone: report or re-send what is left, per the `resend` policy. */
   private resumeImpossible(text: string, element?: Element): void {
     const error = new StreamManagementError('resume-failed', element ? { text, element } : { text });
+    // Writes waiting for room were never queued: they fail before the `h` of a <failed/> frees room,
+    // which would otherwise let them onto the new stream ahead of <bind/>.
     this.rejectSpaceWaiters(error);
+    if (element?.attrs.h !== undefined) this.onAck(element.attrs.h, true);
     const remaining = this.queue.splice(0);
     this.resetSession();
     this.clearStore();

@@ -634,11 +634,8 @@ describe('closure and stream errors', () => {
 describe('persistence', () => {
   it('a new client object with the same store resumes the session and re-sends what was never acknowledged', async () => {
     const store = memoryStore();
-    const first = setup({ store, saveDelay: 0 });
-    const started = first.xmpp.start();
-    const peer = await first.server.nextConnection();
-    const { sm } = await loginWithSM(peer);
-    await started;
+    const first = await online({ store, saveDelay: 0 });
+    const { peer, sm } = first;
     sm.autoAck = false;
     await first.xmpp.send(msg('p1'));
     await first.xmpp.send(msg('p2'));
@@ -681,11 +678,8 @@ describe('persistence', () => {
 
   it('a start() that fails keeps the stored session for the next start(); stop() forgets it', async () => {
     const store = memoryStore();
-    const first = setup({ store, saveDelay: 0 });
-    const started = first.xmpp.start();
-    const peer = await first.server.nextConnection();
-    const { sm } = await loginWithSM(peer);
-    await started;
+    const first = await online({ store, saveDelay: 0 });
+    const { sm } = first;
     sm.autoAck = false;
     await first.xmpp.send(msg('kept'));
     await vi.waitFor(() => expect(store.state?.unacked).toHaveLength(1));

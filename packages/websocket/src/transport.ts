@@ -202,7 +202,7 @@ export class WebSocketTransport extends EventEmitter<TransportEvents> implements
     try {
       data = serialize(element);
     } catch (err) {
-      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      return rejected(err);
     }
     return this.write(data);
   }
@@ -219,7 +219,7 @@ export class WebSocketTransport extends EventEmitter<TransportEvents> implements
       socket.send(data);
       this.emit('output', data);
     } catch (err) {
-      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      return rejected(err);
     }
     return socket.bufferedAmount > this.highWaterMark ? this.drain(socket) : DONE;
   }
@@ -259,6 +259,7 @@ export class WebSocketTransport extends EventEmitter<TransportEvents> implements
 let decoder: TextDecoder | undefined;
 const DONE: Promise<void> = Promise.resolve();
 const ignore = (): void => undefined;
+const rejected = (err: unknown): Promise<never> => Promise.reject(err instanceof Error ? err : new Error(String(err)));
 
 /** A TransportFactory for `ws:` and `wss:` services, on the given WebSocket implementation. */
 export function websocketFactory(WebSocketImpl: WebSocketConstructor, wsOptions: WebSocketOptions = {}): TransportFactory {

@@ -298,7 +298,6 @@ function parseAttributes(tag: string, from: number, attrs: Attrs): void {
       if (c === 61 /* = */ || c === 34 || c === 39 || c === 47 || c === 62 || isSpace(c)) break;
       i++;
     }
-    if (i === keyStart) throw new XMLError('bad-format', 'malformed attributes');
     const key = tag.slice(keyStart, i);
     if (!NAME.test(key)) throw new XMLError('bad-format', 'malformed attributes');
     while (i < n && isSpace(tag.charCodeAt(i))) i++;
