@@ -16,76 +16,65 @@ export interface IQCallee {
   set(xmlns: string, name: string, handler: IQHandler): void;
 }
 
+/** A reply of `type` to `iq`. */
+const answer = (iq: Element, type: string, child?: Element): Element => xml('iq', { type, to: iq.attrs.from, id: iq.attrs.id }, child);
+
 /** Build an error reply to `iq`. */
 export function iqError(iq: Element, condition: string, type = 'cancel', text?: string): Element {
-  const error = xml('error', { type }, xml(condition, NS_STANZAS));
-  if (text) error.appendChild(xml('text', NS_STANZAS, text));
-  return xml('iq', { type: 'error', to: iq.attrs.from, id: iq.attrs.id }, error);
+  return answer(iq, 'error', xml('error', { type }, xml(condition, NS_STANZAS), text && xml('text', NS_STANZAS, text)));
 }
 
-const ERROR_TYPES: Record<string, string> = {
+/** The error type of the conditions a thrown StanzaError may leave without one; any other is `cancel`. */
+const ERROR_TYPES: Record<string, 'auth' | 'modify'> = {
   'bad-request': 'modify',
-  'feature-not-implemented': 'cancel',
-  forbidden: 'auth',
-  'item-not-found': 'cancel',
   'not-acceptable': 'modify',
-  'not-allowed': 'cancel',
+  forbidden: 'auth',
   'not-authorized': 'auth',
-  'service-unavailable': 'cancel',
-  'internal-server-error': 'cancel',
 };
 
 export function iqCallee({ entity, middleware }: { entity: Connection; middleware: MiddlewareManager }): IQCallee {
+  // keyed `${type}${name} ${xmlns}`: type is get or set, and a name has no space
   const handlers = new Map<string, IQHandler>();
-
-  const reply = (el: Element): void => {
-    entity.send(el).catch((err: unknown) => entity.emitError(err instanceof Error ? err : new Error(String(err))));
-  };
+  const fail = (err: unknown): void => entity.emitError(err instanceof Error ? err : Error(String(err)));
 
   // Not async: everything but an iq get/set passes straight on, with no promise of its own.
   middleware.use((ctx, next) => {
     const iq = ctx.stanza;
     const type = iq.attrs.type;
-    if (iq.name !== 'iq' || (type !== 'get' && type !== 'set')) return next();
-    return handle(ctx, iq, type);
+    return iq.name === 'iq' && (type === 'get' || type === 'set') ? handle(ctx as Context & { element: Element }, iq, type) : next();
   });
 
-  const handle = async (ctx: Context, iq: Element, type: string): Promise<undefined> => {
-    const children = iq.getChildElements();
-    if (children.length !== 1 || !iq.attrs.id) {
-      reply(iqError(iq, 'bad-request', 'modify', 'an iq get or set must have an id and exactly one child element'));
-      return undefined;
-    }
-    const child = children[0] as Element;
-    const handler = handlers.get(`${type}\u0000${child.attrs.xmlns ?? ''}\u0000${child.name}`);
-    if (!handler) {
-      reply(iqError(iq, 'service-unavailable'));
-      return undefined;
-    }
-    let result: unknown;
-    try {
-      result = await handler(Object.assign(ctx, { element: child }));
-    } catch (err) {
-      if (err instanceof StanzaError) {
-        reply(iqError(iq, err.condition, err.type ?? ERROR_TYPES[err.condition] ?? 'cancel', err.text));
-      } else {
-        reply(iqError(iq, 'internal-server-error', 'cancel'));
-        entity.emitError(err instanceof Error ? err : new Error(String(err)));
+  const handle = async (ctx: Context & { element: Element }, iq: Element, type: string): Promise<void> => {
+    const [child, extra] = iq.getChildElements();
+    let out: Element;
+    if (!child || extra || !iq.attrs.id) out = iqError(iq, 'bad-request', 'modify', 'needs an id and one child');
+    else {
+      const handler = handlers.get(`${type}${child.name} ${child.attrs.xmlns ?? ''}`);
+      ctx.element = child;
+      try {
+        const result = handler && (await handler(ctx));
+        out =
+          result instanceof Element
+            ? answer(iq, result.name === 'error' ? 'error' : 'result', result)
+            : result
+              ? answer(iq, 'result')
+              : iqError(iq, 'service-unavailable');
+      } catch (err) {
+        if (err instanceof StanzaError) out = iqError(iq, err.condition, err.type ?? ERROR_TYPES[err.condition], err.text);
+        else {
+          // the details of a bug stay local
+          out = iqError(iq, 'internal-server-error');
+          fail(err);
+        }
       }
-      return undefined;
     }
-    if (result instanceof Element) {
-      if (result.name === 'error') reply(xml('iq', { type: 'error', to: iq.attrs.from, id: iq.attrs.id }, result));
-      else reply(xml('iq', { type: 'result', to: iq.attrs.from, id: iq.attrs.id }, result));
-    } else if (result) reply(xml('iq', { type: 'result', to: iq.attrs.from, id: iq.attrs.id }));
-    else reply(iqError(iq, 'service-unavailable'));
-    return undefined;
+    entity.send(out).catch(fail);
   };
 
-  const register = (type: 'get' | 'set') => (xmlns: string, name: string, handler: IQHandler) => {
-    handlers.set(`${type}\u0000${xmlns}\u0000${name}`, handler);
+  return {
+    get: (xmlns, name, handler) => void handlers.set(`get${name} ${xmlns}`, handler),
+    set: (xmlns, name, handler) => void handlers.set(`set${name} ${xmlns}`, handler),
   };
-  return { get: register('get'), set: register('set') };
 }
 
 export const NS_PING = 'urn:xmpp:ping';

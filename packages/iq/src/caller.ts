@@ -1,15 +1,22 @@
 import type { Connection } from '@xmppkit/connection';
 import { ConnectionError, StanzaError, TimeoutError } from '@xmppkit/error';
-import { JID, jid as parseJid } from '@xmppkit/jid';
+import { jid as parseJid, type JID } from '@xmppkit/jid';
 import type { MiddlewareManager } from '@xmppkit/middleware';
-import { xml, type Element } from '@xmppkit/xml';
-import { id as makeId } from './id.js';
+import { xml, Element } from '@xmppkit/xml';
 
+let counter = 0;
+const prefix = crypto.getRandomValues(new Uint32Array(1))[0]!.toString(36);
+
+/** A short id, unique within this process (a random prefix and a counter). */
+export function id(): string {
+  return prefix + (++counter).toString(36);
+}
+
+/** A request waiting for its reply: who it went to, and how to settle it (clears its timer, drops it from the map). */
 interface Pending {
-  resolve: (reply: Element) => void;
-  reject: (err: Error) => void;
   to: string | undefined;
-  timer: ReturnType<typeof setTimeout>;
+  /** resolves with a reply element, rejects with anything else */
+  end: (outcome: unknown) => void;
 }
 
 export interface IQCaller {
@@ -27,12 +34,13 @@ export interface IQCaller {
   rejectAll(error: Error): void;
 }
 
-function safeJid(value: string | undefined): JID | null {
-  if (!value) return null;
+/** A JID in normal form: '' for none, undefined when unparsable. Equal strings are equal JIDs. */
+function normal(value: string | undefined): string | undefined {
+  if (!value) return '';
   try {
-    return parseJid(value);
+    return parseJid(value).toString();
   } catch {
-    return null;
+    return undefined;
   }
 }
 
@@ -42,17 +50,11 @@ function safeJid(value: string | undefined): JID | null {
  * any other request only by the entity it was sent to.
  */
 export function isValidReplyFrom(requestTo: string | undefined, replyFrom: string | undefined, own: JID | null, domain: string): boolean {
-  const to = safeJid(requestTo);
-  const from = safeJid(replyFrom);
-  if (replyFrom && !from) return false;
-  const ownBare = own?.bare() ?? null;
-  if (to === null || (ownBare !== null && to.equals(ownBare))) {
-    if (from === null) return true;
-    if (ownBare && (from.equals(ownBare) || (own !== null && from.equals(own)))) return true;
-    return to === null && from.toString() === domain;
-  }
-  if (from === null) return own !== null && to.equals(own);
-  return from.equals(to);
+  const to = normal(requestTo);
+  const from = normal(replyFrom);
+  const full = own?.toString();
+  const bare = own?.bare().toString();
+  return from !== undefined && (!to || to === bare ? [bare, full, '', !to && domain].includes(from) : from === to || (!from && to === full));
 }
 
 export interface IQCallerOptions {
@@ -65,93 +67,67 @@ export interface IQCallerOptions {
 }
 
 export function iqCaller({ entity, middleware }: { entity: Connection; middleware: MiddlewareManager }, options: IQCallerOptions = {}): IQCaller {
-  const caller = new Caller(entity, options.keepOnDisconnect);
-  middleware.use((ctx, next) => {
-    if (ctx.stanza.name === 'iq' && caller.settle(ctx.stanza)) return undefined;
-    return next();
-  });
-  entity.on('disconnect', (info) => caller.onDisconnect(info.reason));
-  return caller;
+  return new Caller(entity, middleware, options.keepOnDisconnect);
 }
 
 // A class rather than an object literal with methods and a getter: the methods live on the
-// prototype, so each client carries only its fields.
+// prototype, so each client carries only its fields and its two listeners.
 class Caller implements IQCaller {
   timeout = 30_000;
   readonly #pending = new Map<string, Pending>();
+  readonly #entity: Connection;
 
-  constructor(
-    private readonly entity: Connection,
-    private readonly keepOnDisconnect: (() => boolean) | undefined,
-  ) {}
+  constructor(entity: Connection, middleware: MiddlewareManager, keep: (() => boolean) | undefined) {
+    this.#entity = entity;
+    // Take a reply to a pending request; anything else goes on to the other handlers.
+    middleware.use((ctx, next) => {
+      const stanza = ctx.stanza;
+      const type = stanza.attrs.type;
+      const entry = stanza.name === 'iq' ? this.#pending.get(stanza.attrs.id as string) : undefined;
+      if (!entry || (type !== 'result' && type !== 'error') || !isValidReplyFrom(entry.to, stanza.attrs.from, entity.jid, entity.options.domain)) return next();
+      const error = stanza.getChild('error');
+      entry.end(type === 'result' ? stanza : error ? StanzaError.fromElement(error) : new StanzaError('undefined-condition', { element: stanza }));
+      return undefined;
+    });
+    entity.on('disconnect', ({ reason }) => {
+      // Decide once every disconnect listener has run (stream management decides whether the session survives).
+      queueMicrotask(() => keep?.() || this.rejectAll(new ConnectionError('disconnected', { text: 'closed before the reply', cause: reason })));
+    });
+  }
 
   get pending(): number {
     return this.#pending.size;
   }
 
-  /** Take a reply for a pending request; false when it is not one (it goes on to other handlers). */
-  settle(stanza: Element): boolean {
-    const type = stanza.attrs.type;
-    if (type !== 'result' && type !== 'error') return false;
-    const key = stanza.attrs.id;
-    if (!key) return false;
-    const entry = this.#pending.get(key);
-    if (!entry) return false;
-    if (!isValidReplyFrom(entry.to, stanza.attrs.from, this.entity.jid, this.entity.options.domain)) return false;
-    this.#pending.delete(key);
-    clearTimeout(entry.timer);
-    if (type === 'result') entry.resolve(stanza);
-    else {
-      const error = stanza.getChild('error');
-      entry.reject(error ? StanzaError.fromElement(error) : new StanzaError('undefined-condition', { element: stanza }));
-    }
-    return true;
-  }
-
   request(stanza: Element, timeout = this.timeout): Promise<Element> {
     const pending = this.#pending;
-    const key = stanza.attrs.id || (stanza.attrs.id = makeId());
+    const key = (stanza.attrs.id ||= id());
     return new Promise<Element>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        if (pending.get(key)?.timer === timer) pending.delete(key);
-        reject(new TimeoutError(`no reply to iq ${key} within ${timeout} ms`));
-      }, timeout);
-      pending.set(key, { resolve, reject, to: stanza.attrs.to, timer });
-      this.entity.send(stanza).catch((err: unknown) => {
-        if (pending.get(key)?.timer !== timer) return;
-        pending.delete(key);
-        clearTimeout(timer);
-        reject(err instanceof Error ? err : new Error(String(err)));
-      });
+      const entry: Pending = {
+        to: stanza.attrs.to,
+        end: (outcome) => {
+          // A later request with the same id may have taken the slot: leave that one alone.
+          if (pending.get(key) === entry) pending.delete(key);
+          clearTimeout(timer);
+          if (outcome instanceof Element) resolve(outcome);
+          else reject(outcome);
+        },
+      };
+      const timer = setTimeout(() => entry.end(new TimeoutError(`no reply to iq ${key} within ${timeout} ms`)), timeout);
+      pending.set(key, entry);
+      this.#entity.send(stanza).catch((err: unknown) => entry.end(err instanceof Error ? err : Error(String(err))));
     });
   }
 
   async get(child: Element, to?: string, timeout?: number): Promise<Element | undefined> {
-    const reply = await this.request(xml('iq', { type: 'get', to }, child), timeout);
-    return reply.getChild(child.name, child.attrs.xmlns);
+    return (await this.request(xml('iq', { type: 'get', to }, child), timeout)).getChild(child.name, child.attrs.xmlns);
   }
 
   async set(child: Element, to?: string, timeout?: number): Promise<Element | undefined> {
-    const reply = await this.request(xml('iq', { type: 'set', to }, child), timeout);
-    return reply.getChild(child.name, child.attrs.xmlns);
+    return (await this.request(xml('iq', { type: 'set', to }, child), timeout)).getChild(child.name, child.attrs.xmlns);
   }
 
   rejectAll(error: Error): void {
-    for (const [key, entry] of this.#pending) {
-      this.#pending.delete(key);
-      clearTimeout(entry.timer);
-      entry.reject(error);
-    }
-  }
-
-  onDisconnect(reason: Error | undefined): void {
-    if (this.#pending.size === 0) return;
-    const rejectAll = (): void => this.rejectAll(new ConnectionError('disconnected', { text: 'the connection closed before the reply', cause: reason }));
-    const keep = this.keepOnDisconnect;
-    if (!keep) return rejectAll();
-    // Decide once every disconnect listener has run (stream management decides whether the session survives).
-    queueMicrotask(() => {
-      if (!keep()) rejectAll();
-    });
+    for (const entry of this.#pending.values()) entry.end(error);
   }
 }

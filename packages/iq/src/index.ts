@@ -1,3 +1,2 @@
-export { iqCaller, isValidReplyFrom, type IQCaller, type IQCallerOptions } from './caller.js';
+export { id, iqCaller, isValidReplyFrom, type IQCaller, type IQCallerOptions } from './caller.js';
 export { iqCallee, iqError, pingResponder, NS_PING, NS_STANZAS, type IQCallee, type IQHandler } from './callee.js';
-export { id } from './id.js';

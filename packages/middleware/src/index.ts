@@ -1,16 +1,17 @@
 import type { Connection } from '@xmppkit/connection';
-import { JID, jid as parseJid } from '@xmppkit/jid';
+import { jid as parseJid, type JID } from '@xmppkit/jid';
 import type { Element } from '@xmppkit/xml';
 
 /** What an incoming or outgoing middleware sees. JIDs are parsed lazily, only when read. */
 export class Context {
   /** the element (for outgoing filters, assign a new element here to replace it) */
-  stanza: Element;
-  readonly entity: Connection;
+  declare stanza: Element;
+  declare readonly entity: Connection;
   /** `incoming` for `use()`, `outgoing` for `filter()` */
-  readonly direction: 'incoming' | 'outgoing';
-  private fromJid: JID | null | undefined;
-  private toJid: JID | null | undefined;
+  declare readonly direction: 'incoming' | 'outgoing';
+  // undefined until read; null when unparsable or absent
+  #from: JID | null | undefined;
+  #to: JID | null | undefined;
 
   constructor(entity: Connection, stanza: Element, direction: 'incoming' | 'outgoing') {
     this.entity = entity;
@@ -26,53 +27,39 @@ export class Context {
   }
   /** the `type` attribute, defaulting to `normal` for messages and `available` for presence */
   get type(): string {
-    const type = this.stanza.attrs.type;
-    if (type) return type;
-    if (this.stanza.name === 'message') return 'normal';
-    if (this.stanza.name === 'presence') return 'available';
-    return '';
+    const stanza = this.stanza;
+    return stanza.attrs.type || (stanza.name === 'message' ? 'normal' : stanza.name === 'presence' ? 'available' : '');
   }
   /** the sender: `from`, or the server (incoming) or ourselves (outgoing) when absent; null when unparsable */
   get from(): JID | null {
-    if (this.fromJid === undefined) {
-      const attr = this.stanza.attrs.from;
-      this.fromJid = attr ? safeJid(attr) : this.direction === 'incoming' ? domainJid(this.entity) : this.entity.jid;
-    }
-    return this.fromJid;
+    return this.#from !== undefined ? this.#from : (this.#from = this.#jid(this.stanza.attrs.from, this.direction === 'incoming'));
   }
   /** the recipient: `to`, or ourselves (incoming) or the server (outgoing) when absent */
   get to(): JID | null {
-    if (this.toJid === undefined) {
-      const attr = this.stanza.attrs.to;
-      this.toJid = attr ? safeJid(attr) : this.direction === 'incoming' ? this.entity.jid : domainJid(this.entity);
-    }
-    return this.toJid;
+    return this.#to !== undefined ? this.#to : (this.#to = this.#jid(this.stanza.attrs.to, this.direction !== 'incoming'));
   }
   /** the peer's JID parts: `from` for incoming, `to` for outgoing */
   get local(): string {
-    return this.peer()?.local ?? '';
+    return this.#peer()?.local ?? '';
   }
   get domain(): string {
-    return this.peer()?.domain ?? '';
+    return this.#peer()?.domain ?? '';
   }
   get resource(): string {
-    return this.peer()?.resource ?? '';
+    return this.#peer()?.resource ?? '';
   }
-  private peer(): JID | null {
+  #peer(): JID | null {
     return this.direction === 'incoming' ? this.from : this.to;
   }
-}
-
-function safeJid(value: string): JID | null {
-  try {
-    return parseJid(value);
-  } catch {
-    return null;
+  /** `attr` parsed; when absent, the server's domain or our own JID */
+  #jid(attr: string | undefined, server: boolean): JID | null {
+    if (!attr && !server) return this.entity.jid;
+    try {
+      return parseJid(attr || this.entity.options.domain);
+    } catch {
+      return null;
+    }
   }
-}
-
-function domainJid(entity: Connection): JID | null {
-  return entity.options.domain ? safeJid(entity.options.domain) : null;
 }
 
 export type Next = () => Promise<unknown>;
@@ -83,12 +70,10 @@ export function compose(fns: readonly Middleware[]): (ctx: Context, last?: Next)
   return (ctx, last) => {
     let index = -1;
     const dispatch = (i: number): Promise<unknown> => {
-      if (i <= index) return Promise.reject(new Error('next() called more than once'));
-      index = i;
-      const fn = i === fns.length ? last : fns[i];
-      if (!fn) return Promise.resolve();
       try {
-        return Promise.resolve(fn(ctx, () => dispatch(i + 1)));
+        if (i <= index) throw new Error('next() called more than once');
+        index = i;
+        return Promise.resolve((i === fns.length ? last : fns[i])?.(ctx, () => dispatch(i + 1)));
       } catch (err) {
         return Promise.reject(err);
       }
@@ -113,15 +98,14 @@ export interface MiddlewareManager {
  * ```
  */
 export function middleware({ entity }: { entity: Connection }): MiddlewareManager {
+  // compose() reads the arrays when it runs, so middleware added later take part
   const incoming: Middleware[] = [];
   const outgoing: Middleware[] = [];
-  let runIncoming = compose(incoming);
-  let runOutgoing = compose(outgoing);
+  const runIncoming = compose(incoming);
+  const runOutgoing = compose(outgoing);
 
   entity.on('element', (element) => {
-    if (incoming.length === 0) return;
-    const ctx = new Context(entity, element, 'incoming');
-    runIncoming(ctx).catch((err: unknown) => entity.emitError(err instanceof Error ? err : new Error(String(err))));
+    runIncoming(new Context(entity, element, 'incoming')).catch((err: unknown) => entity.emitError(err instanceof Error ? err : Error(String(err))));
   });
 
   const filterHook = async (element: Element): Promise<Element | null> => {
@@ -136,11 +120,9 @@ export function middleware({ entity }: { entity: Connection }): MiddlewareManage
   return {
     use(fn) {
       incoming.push(fn);
-      runIncoming = compose(incoming);
     },
     filter(fn) {
       outgoing.push(fn);
-      runOutgoing = compose(outgoing);
       entity.outgoing = filterHook;
     },
   };

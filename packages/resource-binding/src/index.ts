@@ -24,8 +24,7 @@ export function resourceBinding(
   resource?: Resource,
 ): ResourceBinding {
   const bind = async (name?: string): Promise<JID> => {
-    const child = await iqCaller.set(xml('bind', NS_BIND, name ? xml('resource', {}, name) : null));
-    const value = child?.getChildText('jid');
+    const value = (await iqCaller.set(xml('bind', NS_BIND, name && xml('resource', {}, name))))?.getChildText('jid');
     if (!value) throw new Error('the server did not return a bound JID');
     return parseJid(value);
   };
@@ -37,20 +36,12 @@ export function resourceBinding(
       const chosen = typeof resource === 'function' ? await resource() : resource;
       let jid: JID;
       try {
-        jid = await bind(chosen || undefined);
+        jid = entity.jid = await bind(chosen);
+        const session = ctx.stanza.getChild('session', NS_SESSION);
+        if (session && !session.getChild('optional')) await iqCaller.set(xml('session', NS_SESSION));
       } catch (err) {
-        entity.fail(err instanceof Error ? err : new Error(String(err)));
-        return;
-      }
-      entity.jid = jid;
-      const session = ctx.stanza.getChild('session', NS_SESSION);
-      if (session && !session.getChild('optional')) {
-        try {
-          await iqCaller.set(xml('session', NS_SESSION));
-        } catch (err) {
-          entity.fail(err instanceof Error ? err : new Error(String(err)));
-          return;
-        }
+        // a failed bind or session ends the login (iqCaller rejects with Errors only)
+        return entity.fail(err as Error);
       }
       await next();
       if (entity.status === 'open') entity.setOnline(jid);

@@ -22,43 +22,40 @@ export interface StreamFeatures {
   readonly features: readonly Feature[];
 }
 
-function isFeatures(el: Element): boolean {
-  return el.name === 'stream:features' || (el.name === 'features' && el.attrs.xmlns === NS_STREAMS);
+/** Run `offered[i]`, which runs the next one when it calls `next()`. */
+async function run(ctx: Context, offered: Feature[], i: number): Promise<unknown> {
+  const f = offered[i];
+  return f?.handler(ctx, () => run(ctx, offered, i + 1), ctx.stanza.getChild(f.name, f.xmlns) as Element);
 }
 
 /**
  * Routes each `<stream:features/>` to the registered features in priority order.
  * Only features the server offers run; each decides whether the next one runs.
  */
-export function streamFeatures({ middleware, entity }: { middleware: MiddlewareManager; entity: Connection }): StreamFeatures {
-  const features: Feature[] = [];
+export function streamFeatures({ middleware }: { middleware: MiddlewareManager; entity: Connection }): StreamFeatures {
+  const registry = new FeatureRegistry();
+  const features = registry.features;
 
   // Not async: everything but <stream:features/> passes straight on, with no promise of its own.
-  middleware.use((ctx, next) => (isFeatures(ctx.stanza) ? negotiate(ctx) : next()));
-
-  const negotiate = async (ctx: Context): Promise<undefined> => {
+  // A handler that throws rejects the chain, which the middleware turns into an `error` event.
+  middleware.use((ctx, next) => {
     const el = ctx.stanza;
-    const offered = features.map((f) => ({ f, child: el.getChild(f.name, f.xmlns) })).filter((x): x is { f: Feature; child: Element } => x.child !== undefined);
-    const run = async (i: number): Promise<unknown> => {
-      const item = offered[i];
-      if (!item) return undefined;
-      return item.f.handler(ctx, () => run(i + 1), item.child);
-    };
-    try {
-      await run(0);
-    } catch (err) {
-      entity.emitError(err instanceof Error ? err : new Error(String(err)));
-    }
-    return undefined;
-  };
+    return el.name === 'stream:features' || (el.name === 'features' && el.attrs.xmlns === NS_STREAMS)
+      ? run(
+          ctx,
+          features.filter((f) => el.getChild(f.name, f.xmlns)),
+          0,
+        )
+      : next();
+  });
 
-  return new FeatureRegistry(features);
+  return registry;
 }
 
 // A class rather than an object literal with a getter: its methods live on the prototype, so each
 // client carries only the one field (a literal with an accessor costs a few hundred bytes per client).
 class FeatureRegistry implements StreamFeatures {
-  constructor(readonly features: Feature[]) {}
+  readonly features: Feature[] = [];
 
   use(name: string, xmlns: string, handler: FeatureHandler, priority = 0): void {
     this.features.push({ name, xmlns, handler, priority });
