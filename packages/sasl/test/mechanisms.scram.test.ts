@@ -239,7 +239,7 @@ describe('SCRAM verification failures', () => {
   it('fails for good after an error', async () => {
     const session = await rfc5802Session();
     await rejection(session.success(enc('v=AmF9pqV8S7suAoZWja4dJRkFsKQ=')));
-    expect((await rejection(session.success(enc('v=rmF9pqV8S7suAoZWja4dJRkFsKQ=')))).text).toMatch(/state failed/);
+    expect((await rejection(session.success(enc('v=rmF9pqV8S7suAoZWja4dJRkFsKQ=')))).text).toBe('unexpected SCRAM step');
   });
 
   it('rejects a challenge after the exchange', async () => {
@@ -276,9 +276,9 @@ describe('SCRAM server-first-message checks', () => {
   });
 
   it.each([
-    ['no salt', `r=${nonce}3rfc,i=4096`, 'server sent no salt (s=)'],
-    ['a salt that is not base64', `r=${nonce}3rfc,s=QSX*,i=4096`, 'salt (s=) is not valid base64'],
-    ['a mandatory extension', `m=ext,r=${nonce}3rfc,s=QSXCR+Q6sek8bf92,i=4096`, 'server requires an unsupported SCRAM extension (m=)'],
+    ['no salt', `r=${nonce}3rfc,i=4096`, 'missing or invalid salt (s=)'],
+    ['a salt that is not base64', `r=${nonce}3rfc,s=QSX*,i=4096`, 'missing or invalid salt (s=)'],
+    ['a mandatory extension', `m=ext,r=${nonce}3rfc,s=QSXCR+Q6sek8bf92,i=4096`, 'unsupported SCRAM extension (m=)'],
     ['a malformed attribute', `r=${nonce}3rfc,garbage,i=4096`, 'malformed SCRAM attribute "garbage"'],
   ])('rejects %s', async (_, serverFirst, text) => {
     expect(await answer(serverFirst)).toMatchObject({ condition: 'invalid-challenge', text });

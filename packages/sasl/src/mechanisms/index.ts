@@ -3,7 +3,6 @@ export { saslprep } from './saslprep.js';
 export type { SASLprepOptions } from './saslprep.js';
 export { plain } from './plain.js';
 export { anonymous, anonymousWithTrace } from './anonymous.js';
-export { MAX_SCRAM_ITERATIONS, escapeSaslname, scramSha1, scramSha256, scramSha512 } from './scram.js';
+export { MAX_SCRAM_ITERATIONS, ScramCache, escapeSaslname, scramSha1, scramSha256, scramSha512 } from './scram.js';
 export type { ScramHash } from './scram.js';
-export { ScramCache } from './types.js';
 export type { Credentials, Mechanism, MechanismContext, MechanismSession, ScramKeyInputs, ScramKeys } from './types.js';

@@ -1,18 +1,20 @@
 /**
  * SASLprep (RFC 4013), the stringprep (RFC 3454) profile for user names and passwords.
  *
- * Exact RFC 3454 tables: C.1.2 (mapped to SPACE, then prohibited), B.1 (mapped to
- * nothing), C.2.1, C.2.2, C.3, C.4, C.5, C.6, C.7, C.8, C.9 (prohibited) and D.1
- * (RandALCat). Two approximations keep the module small, both relying on the Unicode
- * version of the JavaScript engine instead of Unicode 3.2:
+ * Exact for the RFC 3454 tables as they apply after mapping and NFKC: C.1.2 (mapped to
+ * SPACE), B.1 (mapped to nothing), C.2 to C.9 (prohibited) and D.1 (RandALCat). Two
+ * approximations keep the module small, both relying on the Unicode version of the
+ * JavaScript engine instead of Unicode 3.2:
  * - unassigned code points (table A.1) are those of general category Cn, so code points
  *   assigned after Unicode 3.2 are accepted even without `allowUnassigned`;
- * - LCat (table D.2) is approximated as letters, spacing marks and decimal digits of
- *   non-Common scripts, excluding RandALCat and right-to-left scripts. It only matters
- *   for strings that contain a RandALCat character.
- * NFKC is `String.prototype.normalize('NFKC')`.
+ * - LCat (table D.2) is approximated as letters, spacing marks and digits other than 0-9
+ *   outside the right-to-left blocks. It only matters for strings that contain a RandALCat
+ *   character.
+ * Letters assigned after Unicode 3.2 in the Hebrew to Arabic Extended-A blocks count as
+ * RandALCat; NFKC is `String.prototype.normalize('NFKC')`.
  */
 import { SASLError } from '@xmppkit/error';
+import type { Credentials } from './types.js';
 
 export interface SASLprepOptions {
   /** accept unassigned code points (a "query" in RFC 3454 terms); default false ("stored string") */
@@ -21,81 +23,48 @@ export interface SASLprepOptions {
   field?: string;
 }
 
-type Ranges = readonly (readonly [number, number])[];
+/** D.1 (after NFKC): the right-to-left blocks Hebrew to Arabic Extended-A, without marks, digits and a few symbols. */
+const RANDAL = /(?![\p{M}\p{N}\u060c\u066a-\u066c\u06de\u06e9])[\u0590-\u08ff\ufe73]/u;
+/** Approximation of D.2: letters, spacing marks and digits other than 0-9, outside the right-to-left blocks (BMP and plane 1). */
+const LCAT = /(?![0-9\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff\u{10800}-\u{10fff}\u{1e800}-\u{1efff}])[\p{L}\p{Mc}\p{Nd}]/u;
+/** C.2.1, C.2.2, C.3, C.4, C.5 (lone surrogates), C.6, C.7, C.8, C.9; C.1.2 is mapped to SPACE before. */
+const PROHIBITED =
+  /[\p{Cc}\p{Co}\p{Cs}\p{NChar}\u06dd\u070f\u180e\u200e\u200f\u2028-\u202e\u2060-\u2063\u206a-\u206f\u2ff0-\u2ffb\ufff9-\ufffd\u{1d173}-\u{1d17a}\u{e0001}\u{e0020}-\u{e007f}]/u;
 
-/** C.1.2 Non-ASCII space characters. */
-const SPACES = /[\u00A0\u1680\u2000-\u200B\u202F\u205F\u3000]/gu;
-/** B.1 Commonly mapped to nothing. */
-const NOTHING = /[\u00AD\u034F\u1806\u180B-\u180D\u200B-\u200D\u2060\uFE00-\uFE0F\uFEFF]/gu;
-
-/** C.1.2, C.2.1, C.2.2, C.3, C.5 (lone surrogates), C.6, C.7, C.8, C.9; C.4 is tested arithmetically. */
-const PROHIBITED: Ranges = [
-  [0x0000, 0x001f], [0x007f, 0x00a0], [0x0340, 0x0341], [0x06dd, 0x06dd], [0x070f, 0x070f],
-  [0x1680, 0x1680], [0x180e, 0x180e], [0x2000, 0x200f], [0x2028, 0x202f], [0x205f, 0x2063],
-  [0x206a, 0x206f], [0x2ff0, 0x2ffb], [0x3000, 0x3000], [0xd800, 0xf8ff], [0xfdd0, 0xfdef],
-  [0xfeff, 0xfeff], [0xfff9, 0xfffd], [0x1d173, 0x1d17a], [0xe0001, 0xe0001], [0xe0020, 0xe007f],
-  [0xf0000, 0xffffd], [0x100000, 0x10fffd],
-];
-
-/** D.1 Characters with bidirectional property "R" or "AL". */
-const RANDAL: Ranges = [
-  [0x05be, 0x05be], [0x05c0, 0x05c0], [0x05c3, 0x05c3], [0x05d0, 0x05ea], [0x05f0, 0x05f4],
-  [0x061b, 0x061b], [0x061f, 0x061f], [0x0621, 0x063a], [0x0640, 0x064a], [0x066d, 0x066f],
-  [0x0671, 0x06d5], [0x06dd, 0x06dd], [0x06e5, 0x06e6], [0x06fa, 0x06fe], [0x0700, 0x070d],
-  [0x0710, 0x0710], [0x0712, 0x072c], [0x0780, 0x07a5], [0x07b1, 0x07b1], [0x200f, 0x200f],
-  [0xfb1d, 0xfb1d], [0xfb1f, 0xfb28], [0xfb2a, 0xfb36], [0xfb38, 0xfb3c], [0xfb3e, 0xfb3e],
-  [0xfb40, 0xfb41], [0xfb43, 0xfb44], [0xfb46, 0xfbb1], [0xfbd3, 0xfd3d], [0xfd50, 0xfd8f],
-  [0xfd92, 0xfdc7], [0xfdf0, 0xfdfc], [0xfe70, 0xfe74], [0xfe76, 0xfefc],
-];
-
-/** Approximation of D.2 (see the module comment); RandALCat is excluded separately. */
-const LCAT = /[\p{L}\p{Mc}]|(?![\p{Script=Common}\p{Script=Inherited}])\p{Nd}/u;
-const RTL_SCRIPT =
-  /[\p{Script=Hebrew}\p{Script=Arabic}\p{Script=Syriac}\p{Script=Thaana}\p{Script=Nko}\p{Script=Samaritan}\p{Script=Mandaic}\p{Script=Adlam}\p{Script=Hanifi_Rohingya}\p{Script=Yezidi}]/u;
-const UNASSIGNED = /\p{Cn}/u;
-
-function inRanges(cp: number, ranges: Ranges): boolean {
-  for (const [from, to] of ranges) {
-    if (cp < from) return false;
-    if (cp <= to) return true;
-  }
-  return false;
-}
-
-const isProhibited = (cp: number) => inRanges(cp, PROHIBITED) || (cp & 0xfffe) === 0xfffe;
-const isRandAL = (cp: number) => inRanges(cp, RANDAL);
-const isL = (char: string, cp: number) => LCAT.test(char) && !RTL_SCRIPT.test(char) && !isRandAL(cp);
-
-const hex = (cp: number) => `U+${cp.toString(16).toUpperCase().padStart(4, '0')}`;
+/** Throw `SASLError('invalid-${field}')` with the text `${field} ${text}`. */
+export const fail = (field: string, text: string): never => {
+  throw new SASLError(`invalid-${field}`, { text: `${field} ${text}` });
+};
 
 /**
  * Prepare `str` with SASLprep. Throws `SASLError('invalid-password')` (or
  * `invalid-${opts.field}`) with a text naming the offending code point.
  */
-export function saslprep(str: string, opts: SASLprepOptions = {}): string {
-  const field = opts.field ?? 'password';
-  const fail = (text: string): never => {
-    throw new SASLError(`invalid-${field}`, { text: `${field} ${text}` });
+export function saslprep(str: string, { allowUnassigned, field = 'password' }: SASLprepOptions = {}): string {
+  // 1. Map (C.1.2 to SPACE, B.1 to nothing), 2. Normalize
+  const prepared = str
+    .replace(/[\p{Zs}\u200b]/gu, ' ')
+    .replace(/[\u00ad\u034f\u1806\u180b-\u180d\u200c\u200d\u2060\ufe00-\ufe0f\ufeff]/gu, '')
+    .normalize('NFKC');
+  const check = (re: RegExp, text: string): void => {
+    const char = re.exec(prepared)?.[0];
+    if (char) fail(field, `${text} (U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')})`);
   };
-
-  // 1. Map, 2. Normalize
-  const prepared = str.replace(SPACES, ' ').replace(NOTHING, '').normalize('NFKC');
-  const chars = Array.from(prepared);
-  const cps = chars.map((c) => c.codePointAt(0) ?? 0);
-
   // 3. Prohibit, and 2.5 unassigned code points
-  for (const [i, cp] of cps.entries()) {
-    if (isProhibited(cp)) fail(`contains a prohibited character (${hex(cp)})`);
-    if (!opts.allowUnassigned && UNASSIGNED.test(chars[i] ?? '')) fail(`contains an unassigned code point (${hex(cp)})`);
-  }
-
+  check(PROHIBITED, 'contains a prohibited character');
+  if (!allowUnassigned) check(/\p{Cn}/u, 'contains an unassigned code point');
   // 4. Bidi (RFC 3454 section 6)
-  const first = cps[0];
-  const last = cps[cps.length - 1];
-  if (first !== undefined && last !== undefined && cps.some(isRandAL)) {
-    const l = cps.findIndex((cp, i) => isL(chars[i] ?? '', cp));
-    if (l !== -1) fail(`mixes right-to-left and left-to-right characters (${hex(cps[l] ?? 0)})`);
-    if (!isRandAL(first) || !isRandAL(last)) fail('contains right-to-left characters but does not start and end with one');
+  if (RANDAL.test(prepared)) {
+    check(LCAT, 'mixes right-to-left and left-to-right characters');
+    const chars = [...prepared];
+    if (!RANDAL.test(chars[0]!) || !RANDAL.test(chars.at(-1)!)) fail(field, 'contains right-to-left characters but does not start and end with one');
   }
   return prepared;
 }
+
+/** The SASLprepped username and password, both required (PLAIN and SCRAM). */
+export const prepare = (credentials: Credentials) =>
+  (['username', 'password'] as const).map((field) => saslprep(credentials[field] ?? '', { allowUnassigned: true, field }) || fail(field, 'is required')) as [
+    username: string,
+    password: string,
+  ];

@@ -5,240 +5,201 @@
  */
 import { SASLError } from '@xmppkit/error';
 import { base64Decode, base64Encode } from './base64.js';
-import { saslprep } from './saslprep.js';
-import type { Credentials, Mechanism, MechanismContext, MechanismSession, ScramKeys } from './types.js';
+import { prepare } from './saslprep.js';
+import type { Mechanism, ScramKeyInputs, ScramKeys } from './types.js';
 
 /** Iteration counts above this are refused (a hostile server could otherwise stall the client). */
 export const MAX_SCRAM_ITERATIONS = 10_000_000;
 
 export type ScramHash = 'SHA-1' | 'SHA-256' | 'SHA-512';
-const HASH_BITS: Record<ScramHash, number> = { 'SHA-1': 160, 'SHA-256': 256, 'SHA-512': 512 };
 
 type Bytes = Uint8Array<ArrayBuffer>;
 const encoder = new TextEncoder();
-const decoder = new TextDecoder('utf-8', { fatal: true });
-const CLIENT_KEY = encoder.encode('Client Key');
-const SERVER_KEY = encoder.encode('Server Key');
-/** printable ASCII except ',' (RFC 5802 `printable`) */
-const PRINTABLE = /^[\x21-\x2b\x2d-\x7e]+$/;
-
+const subtle = crypto.subtle;
 const invalid = (text: string) => new SASLError('invalid-challenge', { text });
 const mismatch = (text: string) => new SASLError('server-signature-mismatch', { text });
-const clip = (s: string) => (s.length > 40 ? `${s.slice(0, 40)}…` : s);
 
 /** RFC 5802 saslname: `=` becomes `=3D` and `,` becomes `=2C`. */
 export function escapeSaslname(name: string): string {
   return name.replace(/=/g, '=3D').replace(/,/g, '=2C');
 }
 
-async function hmac(hash: ScramHash, key: Bytes, data: Bytes): Promise<Bytes> {
-  const cryptoKey = await crypto.subtle.importKey('raw', key, { name: 'HMAC', hash }, false, ['sign']);
-  return new Uint8Array(await crypto.subtle.sign('HMAC', cryptoKey, data));
-}
-
-/** SaltedPassword = Hi(password, salt, i) with PBKDF2; returns ClientKey and ServerKey. */
-async function deriveKeys(hash: ScramHash, password: Bytes, salt: Bytes, iterations: number): Promise<ScramKeys> {
-  const base = await crypto.subtle.importKey('raw', password, 'PBKDF2', false, ['deriveBits']);
-  const bits = await crypto.subtle.deriveBits({ name: 'PBKDF2', salt, iterations, hash }, base, HASH_BITS[hash]);
-  const salted = new Uint8Array(bits);
+/**
+ * A SCRAM message (UTF-8 `a=value,b=value`) and its attributes, the first occurrence winning.
+ * A server error (`e=`) throws `not-authorized`.
+ */
+function parse(data: Uint8Array): [attributes: Record<string, string | undefined>, text: string] {
+  let text: string;
   try {
-    return { clientKey: await hmac(hash, salted, CLIENT_KEY), serverKey: await hmac(hash, salted, SERVER_KEY) };
-  } finally {
-    salted.fill(0);
-  }
-}
-
-function xor(a: Uint8Array, b: Uint8Array): Bytes {
-  const out = new Uint8Array(a.length);
-  for (let i = 0; i < a.length; i++) out[i] = (a[i] ?? 0) ^ (b[i] ?? 0);
-  return out;
-}
-
-/** Constant-time comparison (the time depends only on the length). */
-function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0);
-  return diff === 0;
-}
-
-function decode(data: Uint8Array): string {
-  try {
-    return decoder.decode(data);
+    text = new TextDecoder('utf-8', { fatal: true }).decode(data);
   } catch {
     throw invalid('SCRAM message is not valid UTF-8');
   }
+  const attributes: Record<string, string | undefined> = {};
+  for (const part of text.split(',')) {
+    if (!/^[A-Za-z]=/.test(part)) throw invalid(`malformed SCRAM attribute "${part}"`);
+    attributes[part[0]!] ??= part.slice(2);
+  }
+  if (attributes.e !== undefined) throw new SASLError('not-authorized', { text: `server reported SCRAM error "${attributes.e}"` });
+  return [attributes, text];
 }
 
-/** `a=value,b=value` to a map (first occurrence wins). */
-function parseAttributes(message: string): Map<string, string> {
-  const attributes = new Map<string, string>();
-  for (const part of message.split(',')) {
-    const match = /^([A-Za-z])=(.*)$/s.exec(part);
-    if (!match?.[1] || match[2] === undefined) throw invalid(`malformed SCRAM attribute "${clip(part)}"`);
-    if (!attributes.has(match[1])) attributes.set(match[1], match[2]);
-  }
-  return attributes;
-}
-
-/** A server-error (`e=`) in a server-final-message. */
-function serverError(error: string): SASLError {
-  return new SASLError('not-authorized', { text: `server reported SCRAM error "${clip(error)}"` });
-}
-
-type State = 'initial' | 'first-sent' | 'final-sent' | 'verified' | 'done' | 'failed';
-
-class ScramSession implements MechanismSession {
-  readonly #hash: ScramHash;
-  readonly #credentials: Credentials;
-  readonly #context: MechanismContext;
-  #state: State = 'initial';
-  #password: Bytes | undefined;
-  #clientNonce = '';
-  #gs2Header = '';
-  #clientFirstBare = '';
-  #serverSignature: Bytes | undefined;
-  #pending: { key: string; keys: ScramKeys } | undefined;
-
-  constructor(hash: ScramHash, credentials: Credentials, context: MechanismContext) {
-    this.#hash = hash;
-    this.#credentials = credentials;
-    this.#context = context;
-  }
-
-  start(): Promise<Uint8Array | null> {
-    return this.#guard(['initial'], async () => {
-      const { username, password, authzid } = this.#credentials;
-      const user = saslprep(username ?? '', { allowUnassigned: true, field: 'username' });
-      if (!user) throw new SASLError('invalid-username', { text: 'username is required' });
-      const pass = saslprep(password ?? '', { allowUnassigned: true, field: 'password' });
-      if (!pass) throw new SASLError('invalid-password', { text: 'password is required' });
-      const nonce = this.#context.nonce ?? base64Encode(crypto.getRandomValues(new Uint8Array(24)));
-      if (!PRINTABLE.test(nonce)) throw new TypeError('the client nonce must be printable ASCII without ","');
-
-      this.#password = encoder.encode(pass);
-      this.#clientNonce = nonce;
-      this.#gs2Header = authzid ? `n,a=${escapeSaslname(authzid)},` : 'n,,';
-      this.#clientFirstBare = `n=${escapeSaslname(user)},r=${nonce}`;
-      this.#state = 'first-sent';
-      return encoder.encode(this.#gs2Header + this.#clientFirstBare);
-    });
-  }
-
-  challenge(data: Uint8Array): Promise<Uint8Array> {
-    return this.#guard(['first-sent', 'final-sent'], async () => {
-      if (this.#state === 'first-sent') return this.#clientFinal(decode(data));
-      // Some servers send the server-final-message as a challenge, then an empty <success/>.
-      this.#verify(data);
-      this.#state = 'verified';
-      return new Uint8Array(0);
-    });
-  }
-
-  success(data: Uint8Array | null): Promise<void> {
-    return this.#guard(['initial', 'first-sent', 'final-sent', 'verified'], async () => {
-      if (this.#state === 'initial' || this.#state === 'first-sent') {
-        throw mismatch('server reported success before the SCRAM exchange completed');
-      }
-      if (this.#state === 'final-sent') {
-        if (!data?.length) throw mismatch('server reported success without its signature (v=)');
-        this.#verify(data);
-      } else if (data?.length) {
-        this.#verify(data);
-      }
-      this.#state = 'done';
-    });
-  }
-
-  async #clientFinal(serverFirst: string): Promise<Bytes> {
-    const attributes = parseAttributes(serverFirst);
-    const error = attributes.get('e');
-    if (error !== undefined) throw serverError(error);
-    if (attributes.has('m')) throw invalid('server requires an unsupported SCRAM extension (m=)');
-
-    const nonce = attributes.get('r');
-    if (!nonce || !PRINTABLE.test(nonce) || !nonce.startsWith(this.#clientNonce) || nonce.length <= this.#clientNonce.length) {
-      throw invalid('server nonce does not extend the client nonce');
-    }
-    const s = attributes.get('s');
-    if (!s) throw invalid('server sent no salt (s=)');
-    let salt: Bytes;
-    try {
-      salt = base64Decode(s);
-    } catch {
-      throw invalid('salt (s=) is not valid base64');
-    }
-    if (salt.length === 0) throw invalid('salt (s=) is empty');
-    const i = attributes.get('i') ?? '';
-    const iterations = /^\d{1,9}$/.test(i) ? Number(i) : NaN;
-    if (!(iterations >= 1 && iterations <= MAX_SCRAM_ITERATIONS)) {
-      throw invalid(`iteration count (i=) "${clip(i)}" is not an integer between 1 and ${MAX_SCRAM_ITERATIONS}`);
-    }
-
-    const hash = this.#hash;
-    const password = this.#password ?? new Uint8Array(0);
-    this.#password = undefined;
-    const cache = this.#context.scramCache;
-    const key = await cache.key({ hash, salt, iterations, password });
-    const keys = cache.get(key) ?? (await deriveKeys(hash, password, salt, iterations));
-    password.fill(0);
-    this.#pending = { key, keys };
-
-    const withoutProof = `c=${base64Encode(encoder.encode(this.#gs2Header))},r=${nonce}`;
-    const authMessage = encoder.encode(`${this.#clientFirstBare},${serverFirst},${withoutProof}`);
-    const clientKey = new Uint8Array(keys.clientKey);
-    const storedKey = new Uint8Array(await crypto.subtle.digest(hash, clientKey));
-    const clientSignature = await hmac(hash, storedKey, authMessage);
-    this.#serverSignature = await hmac(hash, new Uint8Array(keys.serverKey), authMessage);
-    const proof = xor(clientKey, clientSignature);
-    clientKey.fill(0);
-    this.#state = 'final-sent';
-    return encoder.encode(`${withoutProof},p=${base64Encode(proof)}`);
-  }
-
-  /** Check a server-final-message; on success the derived keys go to the cache. */
-  #verify(data: Uint8Array): void {
-    const attributes = parseAttributes(decode(data));
-    const error = attributes.get('e');
-    if (error !== undefined) throw serverError(error);
-    const v = attributes.get('v');
-    if (v === undefined) throw mismatch('server did not send its signature (v=)');
-    let signature: Uint8Array;
-    try {
-      signature = base64Decode(v);
-    } catch {
-      throw mismatch('server signature (v=) is not valid base64');
-    }
-    if (!this.#serverSignature || !timingSafeEqual(signature, this.#serverSignature)) {
-      throw mismatch('server signature (v=) does not match: the server does not know the password');
-    }
-    if (this.#pending) this.#context.scramCache.set(this.#pending.key, this.#pending.keys);
-    this.#pending = undefined;
-  }
-
-  async #guard<T>(states: readonly State[], step: () => Promise<T>): Promise<T> {
-    if (!states.includes(this.#state)) {
-      throw new SASLError('invalid-challenge', { text: `unexpected SCRAM step in state ${this.#state}` });
-    }
-    try {
-      return await step();
-    } catch (error) {
-      this.#state = 'failed';
-      this.#password?.fill(0);
-      this.#password = undefined;
-      this.#pending = undefined;
-      throw error;
-    }
-  }
-}
-
-function scram(hash: ScramHash): Mechanism {
+const scram = (hash: ScramHash, bits: number): Mechanism => {
+  const hmac = async (key: Uint8Array, data: string): Promise<Bytes> =>
+    new Uint8Array(await subtle.sign('HMAC', await subtle.importKey('raw', key as Bytes, { name: 'HMAC', hash }, false, ['sign']), encoder.encode(data)));
   return {
     name: `SCRAM-${hash}`,
-    create: (credentials, context) => new ScramSession(hash, credentials, context),
+    create(credentials, { scramCache, nonce }) {
+      /** 0 initial, 1 client-first sent, 2 client-final sent, 3 server signature verified, 4 done, 5 failed */
+      let state = 0;
+      let password: string;
+      let gs2Header: string;
+      let clientNonce: string;
+      let clientFirstBare: string;
+      let serverSignature: Uint8Array;
+      let pending: [key: string, keys: ScramKeys];
+
+      /** Enter a step allowed in this state, returning the state; the session counts as failed until the step ends well. */
+      const enter = (allowed: boolean): number => {
+        if (!allowed) throw invalid('unexpected SCRAM step');
+        const from = state;
+        state = 5;
+        return from;
+      };
+
+      /** Check a server-final-message; on success the derived keys go to the cache. */
+      const verify = (data: Uint8Array | null): void => {
+        if (data?.length) {
+          const { v } = parse(data)[0];
+          try {
+            const signature = base64Decode(v ?? '');
+            // constant time: depends only on the length
+            if (signature.length == serverSignature.length && !signature.reduce((diff, b, i) => diff | (b ^ serverSignature[i]!), 0)) {
+              return scramCache.set(...pending);
+            }
+          } catch {}
+        }
+        throw mismatch('server signature (v=) missing or does not match');
+      };
+
+      return {
+        async start() {
+          enter(!state);
+          const [user, pass] = prepare(credentials);
+          const authzid = credentials.authzid;
+          password = pass;
+          clientNonce = nonce ?? base64Encode(crypto.getRandomValues(new Uint8Array(24)));
+          gs2Header = authzid ? `n,a=${escapeSaslname(authzid)},` : 'n,,';
+          clientFirstBare = `n=${escapeSaslname(user)},r=${clientNonce}`;
+          state = 1;
+          return encoder.encode(gs2Header + clientFirstBare);
+        },
+
+        async challenge(data) {
+          // Some servers send the server-final-message as a challenge, then an empty <success/>.
+          if (enter(state > 0 && state < 3) > 1) {
+            verify(data);
+            state = 3;
+            return new Uint8Array(0);
+          }
+          const [{ m, r = '', s, i = '' }, serverFirst] = parse(data);
+          if (m !== undefined) throw invalid('unsupported SCRAM extension (m=)');
+          if (!(r.length > clientNonce.length && r.startsWith(clientNonce) && /^[!-~]+$/.test(r))) {
+            throw invalid('server nonce does not extend the client nonce');
+          }
+          let salt: Bytes | undefined;
+          try {
+            salt = base64Decode(s ?? '');
+          } catch {}
+          if (!salt?.length) throw invalid('missing or invalid salt (s=)');
+          const iterations = /^\d+$/.test(i) ? +i : 0;
+          if (!(iterations > 0 && iterations <= MAX_SCRAM_ITERATIONS)) {
+            throw invalid(`iteration count (i=) "${i}" is not between 1 and ${MAX_SCRAM_ITERATIONS}`);
+          }
+
+          const pass = encoder.encode(password);
+          const key = await scramCache.key({ hash, salt, iterations, password: pass });
+          let keys = scramCache.get(key);
+          if (!keys) {
+            // SaltedPassword = Hi(password, salt, i) is PBKDF2
+            const base = await subtle.importKey('raw', pass, 'PBKDF2', false, ['deriveBits']);
+            const salted = new Uint8Array(await subtle.deriveBits({ name: 'PBKDF2', salt, iterations, hash }, base, bits));
+            keys = { clientKey: await hmac(salted, 'Client Key'), serverKey: await hmac(salted, 'Server Key') };
+            salted.fill(0);
+          }
+          pass.fill(0);
+          pending = [key, keys];
+
+          const withoutProof = `c=${base64Encode(encoder.encode(gs2Header))},r=${r}`;
+          const authMessage = `${clientFirstBare},${serverFirst},${withoutProof}`;
+          const { clientKey } = keys;
+          const clientSignature = await hmac(new Uint8Array(await subtle.digest(hash, clientKey as Bytes)), authMessage);
+          serverSignature = await hmac(keys.serverKey, authMessage);
+          state = 2;
+          return encoder.encode(`${withoutProof},p=${base64Encode(clientKey.map((b, i) => b ^ clientSignature[i]!))}`);
+        },
+
+        async success(data) {
+          const from = enter(state < 4);
+          if (from < 2) throw mismatch('server reported success before the SCRAM exchange completed');
+          if (from < 3 || data?.length) verify(data);
+          state = 4;
+        },
+      };
+    },
   };
+};
+
+export const scramSha1: Mechanism = scram('SHA-1', 160);
+export const scramSha256: Mechanism = scram('SHA-256', 256);
+export const scramSha512: Mechanism = scram('SHA-512', 512);
+
+/** Random bytes mixed into cache keys, so a key string in memory is no plain hash of the password (one per process). */
+let pepper: Uint8Array | undefined;
+
+/**
+ * Derived SCRAM keys, keyed by hash name, salt (base64), iteration count and a
+ * SHA-256 digest of the password, so that a reconnect to the same server skips PBKDF2.
+ * The password itself is never stored: the digest is SHA-256(random per-process pepper ‖ password).
+ * The oldest entries are dropped beyond `maxEntries`.
+ */
+export class ScramCache {
+  readonly #entries = new Map<string, ScramKeys>();
+  readonly maxEntries: number;
+
+  constructor(maxEntries = 8) {
+    this.maxEntries = maxEntries;
+  }
+
+  /** The cache key for these inputs. */
+  async key({ hash, salt, iterations, password }: ScramKeyInputs): Promise<string> {
+    const input = new Uint8Array([...(pepper ??= crypto.getRandomValues(new Uint8Array(16))), ...password]);
+    const digest = new Uint8Array(await subtle.digest('SHA-256', input));
+    input.fill(0);
+    return `${hash}|${base64Encode(salt)}|${iterations}|${base64Encode(digest)}`;
+  }
+
+  get(key: string): ScramKeys | undefined {
+    return this.#entries.get(key);
+  }
+
+  set(key: string, { clientKey, serverKey }: ScramKeys): void {
+    const entries = this.#entries;
+    entries.delete(key);
+    entries.set(key, { clientKey: clientKey.slice(), serverKey: serverKey.slice() });
+    while (entries.size > this.maxEntries) entries.delete(entries.keys().next().value!);
+  }
+
+  delete(key: string): boolean {
+    return this.#entries.delete(key);
+  }
+
+  clear(): void {
+    this.#entries.clear();
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
 }
 
-export const scramSha1: Mechanism = scram('SHA-1');
-export const scramSha256: Mechanism = scram('SHA-256');
-export const scramSha512: Mechanism = scram('SHA-512');
