@@ -1,8 +1,8 @@
 import type { Client } from '@xmppkit/client-core';
-import { seeOtherHost } from '@xmppkit/connection';
+import { NS_STREAM_ERRORS, NS_STREAMS, seeOtherHost } from '@xmppkit/connection';
 import { TimeoutError } from '@xmppkit/error';
 import { EventEmitter } from '@xmppkit/events';
-import { jid as parseJid } from '@xmppkit/jid';
+import { jid as parseJid, type JID } from '@xmppkit/jid';
 import type { StreamFeatures } from '@xmppkit/stream-features';
 import { parse, xml, type Element } from '@xmppkit/xml';
 import { StreamManagementError, type StreamManagementCondition } from './errors.js';
@@ -11,13 +11,35 @@ import type { StreamManagementState, StreamManagementStore } from './stores.js';
 export const NS_SM = 'urn:xmpp:sm:3';
 export const NS_DELAY = 'urn:xmpp:delay';
 const NS_BIND = 'urn:ietf:params:xml:ns:xmpp-bind';
-const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
 const STANZAS = new Set(['iq', 'message', 'presence']);
+
+// The session's state. `> ENABLED` is "the link is down or being resumed": stanzas are kept, not written.
+const OFF = 0;
+const ENABLING = 1;
+const ENABLED = 2;
+const RESUMING = 3;
+const HIBERNATING = 4;
+
+// Timers (indexes into `#timers`): see `#arm()` and `#markDirty()`.
+const DEBOUNCE = 0;
+const DEADLINE = 1;
+const IDLE = 2;
+/** coalesced store writes (cleared with the others: a session that ends or hibernates has saved or cleared its state) */
+const SAVE = 3;
 
 /** `(a - b) mod 2^32`: the number of stanzas between two counter values, across a wrap. */
 export function delta(a: number, b: number): number {
   return (a - b) >>> 0;
 }
+
+/** `cause` and `element` are left out when undefined (as XMPPError does). */
+const smError = (condition: StreamManagementCondition, text?: string, element?: Element, cause?: unknown): StreamManagementError =>
+  new StreamManagementError(condition, { text, element, cause });
+
+const toError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
+
+/** The tunable settings and their defaults. */
+const DEFAULTS = { requestAckAfter: 10, requestAckDebounce: 250, requestAckInterval: 30_000, timeout: 20_000, maxQueue: 1000, preferredMaximum: null };
 
 export interface StreamManagementOptions {
   /** negotiate stream management when the server offers it (default true) */
@@ -89,18 +111,23 @@ interface Settle {
 }
 
 interface Entry {
-  stanza: Element;
+  el: Element;
   /** when it was first sent (ms since the epoch) */
   stamp: number;
   /** written on the current or the previous stream (counts toward the server's h) */
   sent: boolean;
   /** `hibernated` already emitted for the current outage */
-  hibernated: boolean;
+  hib: boolean;
   settle: Settle | undefined;
+  /** the serialised stanza, once a snapshot needed it */
   xml: string | undefined;
 }
 
-type State = 'off' | 'enabling' | 'enabled' | 'hibernating' | 'resuming';
+/** What `#ask()` waits for (besides `failed`), and where it goes. */
+type Waiter = [string, (el: Element | undefined) => void];
+
+/** A write held until the new session is ready: `[el, original, resolve, reject]`. */
+type Held = [Element, Element, (written: boolean) => void, (err: Error) => void];
 
 /**
  * Stream Management (XEP-0198) for a client: counts, acks, resumption, persistence.
@@ -108,17 +135,17 @@ type State = 'off' | 'enabling' | 'enabled' | 'hibernating' | 'resuming';
  */
 export class StreamManagement extends EventEmitter<StreamManagementEvents> {
   /** request an ack after this many unacknowledged stanzas */
-  requestAckAfter: number;
+  declare requestAckAfter: number;
   /** request an ack this many ms after the last stanza of a burst */
-  requestAckDebounce: number;
+  declare requestAckDebounce: number;
   /** probe with `<r/>` after this many ms of silence */
-  requestAckInterval: number;
+  declare requestAckInterval: number;
   /** ms an `<r/>` may wait for its `<a/>` before the link is declared dead */
-  timeout: number;
+  declare timeout: number;
   /** the largest unacknowledged queue */
-  maxQueue: number;
+  declare maxQueue: number;
   /** our preferred maximum resumption time in seconds */
-  preferredMaximum: number | null;
+  declare preferredMaximum: number | null;
 
   /** the SM-ID of the current (or hibernated) session, null when there is none */
   id: string | null = null;
@@ -131,106 +158,162 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
   /** `<enabled location>`: where the server prefers us to reconnect */
   location: string | null = null;
 
-  private state: State = 'off';
-  private resumable = false;
-  private counting = false;
-  private readonly queue: Entry[] = [];
+  #entity: Client;
+  #options: StreamManagementOptions;
+  #defaultWrite: Client['writeElement'];
+  /** OFF, ENABLING, ENABLED, RESUMING or HIBERNATING */
+  #state = OFF;
+  #resumable = false;
+  #counting = false;
+  #queue: Entry[] = [];
   /** number of entries at the head of the queue that were written (they count toward the server's h) */
-  private inFlight = 0;
-  private readonly pending = new WeakMap<Element, Settle>();
-  private sinceRequest = 0;
-  private debounceTimer: ReturnType<typeof setTimeout> | undefined;
-  private deadlineTimer: ReturnType<typeof setTimeout> | undefined;
+  #inFlight = 0;
+  #pending = new WeakMap<Element, Settle>();
+  #sinceRequest = 0;
+  /** the debounce, deadline, idle-probe and save timers */
+  #timers: Array<ReturnType<typeof setTimeout> | undefined> = [];
   /** when the oldest `<r/>` still without an `<a/>` went out (0: none is waiting) */
-  private unansweredSince = 0;
-  private idleTimer: ReturnType<typeof setTimeout> | undefined;
-  private lastInput = 0;
-  private lastSend = 0;
-  private storeChain: Promise<void> = Promise.resolve();
+  #unansweredSince = 0;
+  #lastInput = 0;
+  #lastSend = 0;
+  #storeChain: Promise<void> = Promise.resolve();
   /** a failed resumption is being replaced by a new session (bind, then enable) */
-  private rebinding = false;
-  private held: Array<{ el: Element; original: Element; resolve: (written: boolean) => void; reject: (err: Error) => void }> = [];
-  private saveTimer: ReturnType<typeof setTimeout> | undefined;
-  private streamClosed = false;
-  private dropOnDisconnect: StreamManagementCondition | null = null;
-  private toResend: Entry[] = [];
-  private waiter: { names: string[]; resolve: (el: Element) => void } | null = null;
-  private jidString: string | null = null;
+  #rebinding = false;
+  #held: Held[] = [];
+  #streamClosed = false;
+  #dropOnDisconnect: StreamManagementCondition | null = null;
+  #toResend: Entry[] = [];
+  /** the answer `#ask()` waits for (besides `failed`), and where it goes */
+  #waiter: Waiter | null = null;
+  #jidString: string | null = null;
   /** writes waiting for room in a full queue while the link is up (backpressure), in order */
-  private spaceWaiters: Settle[] = [];
+  #spaceWaiters: Settle[] = [];
   /** waiters let through whose entries are not in the queue yet */
-  private releasing = 0;
-  private readonly defaultWrite: Client['writeElement'];
+  #releasing = 0;
 
-  constructor(
-    private readonly entity: Client,
-    streamFeatures: StreamFeatures,
-    private readonly options: StreamManagementOptions = {},
-  ) {
+  constructor(entity: Client, streamFeatures: StreamFeatures, options: StreamManagementOptions = {}) {
     super();
-    this.requestAckAfter = options.requestAckAfter ?? 10;
-    this.requestAckDebounce = options.requestAckDebounce ?? 250;
-    this.requestAckInterval = options.requestAckInterval ?? 30_000;
-    this.timeout = options.timeout ?? 20_000;
-    this.maxQueue = options.maxQueue ?? 1000;
-    this.preferredMaximum = options.preferredMaximum ?? null;
-
-    this.defaultWrite = entity.writeElement;
+    this.#entity = entity;
+    this.#options = options;
+    for (const key in DEFAULTS) (this as Record<string, unknown>)[key] = options[key as keyof typeof DEFAULTS] ?? DEFAULTS[key as keyof typeof DEFAULTS];
+    this.#defaultWrite = entity.writeElement;
     if (options.enabled === false) return;
 
     // Count before any handler can see (and maybe consume) the element.
-    entity.prependListener('element', (el) => this.onElement(el));
-    entity.writeElement = (el, original) => this.write(el, original);
-    entity.closeHooks.push(() => this.onClosing());
-    entity.startHooks.push(async () => {
-      await this.restore();
+    entity.prependListener('element', (el) => this.#onElement(el));
+    entity.writeElement = (el, original) => this.#write(el, original);
+    // onClosing: a final <a/> tells the server what we handled, so it does not redeliver it (section 4).
+    entity.closeHooks.push(async () => {
+      const transport = entity.transport;
+      if (this.#counting && transport) {
+        const a = xml('a', { xmlns: NS_SM, h: this.inbound });
+        await transport.send(a);
+        entity.emitSent(a);
+      }
     });
+    entity.startHooks.push(() => this.restore() as Promise<unknown> as Promise<void>);
     entity.on('close', () => {
-      this.streamClosed = true;
+      this.#streamClosed = true;
     });
-    entity.on('disconnect', () => this.onDisconnect());
-    entity.stopHooks.push(() => this.onStopped());
+    // onDisconnect
+    entity.on('disconnect', () => {
+      this.#clearTimers();
+      this.#waiter = null;
+      if (this.#rebinding) {
+        this.#rebinding = false;
+        const error = smError('not-resumable', 'link dropped');
+        for (const held of this.#held.splice(0)) held[3](error);
+      }
+      const state = this.#state;
+      if (state === OFF && !this.#busy()) return;
+      // A stream error or a clean close ends the session only on the stream the session lives on; a
+      // reconnection attempt that fails (a redirect, a timeout, a refused login) leaves it hibernating.
+      const established = state === ENABLED || state === ENABLING;
+      const condition =
+        this.#dropOnDisconnect ??
+        (entity.stopping
+          ? 'stopped'
+          : established && entity.lastStreamError
+            ? 'stream-error'
+            : established && this.#streamClosed
+              ? 'stopped'
+              : this.canResume
+                ? null
+                : 'not-resumable');
+      this.#streamClosed = false;
+      if (condition) return this.#dropSession(condition);
+      this.#state = HIBERNATING;
+      this.#counting = false;
+      for (const entry of this.#queue) {
+        if (entry.hib) continue;
+        entry.hib = true;
+        this.#notify('hibernated', entry.el);
+      }
+      this.flush();
+    });
+    // onStopped: stop() ends the session; a start() that failed (say, no network after a reload) keeps it for the next start().
+    entity.stopHooks.push(() => {
+      if (this.#busy() || this.canResume) this.#dropSession('stopped');
+    });
 
-    streamFeatures.use('sm', NS_SM, (_ctx, next) => this.resumeFeature(next), 500);
+    // resumeFeature
+    streamFeatures.use('sm', NS_SM, async (_ctx, next) => {
+      if (!this.canResume || this.#state !== HIBERNATING) return next();
+      const el = await this.#ask(RESUMING, 'resumed', xml('resume', { xmlns: NS_SM, h: this.inbound, previd: this.id }));
+      if (el?.name === 'failed') return next();
+      // No answer: disconnected while resuming, still hibernating, reconnect tries again.
+      // A drop pending: the <resumed h/> was refused (handled-count-too-high).
+      if (!el || this.#dropOnDisconnect) return;
+      await this.#resend();
+      // (read afresh: TypeScript still narrows it to HIBERNATING from the check above)
+      if ((this.#state as number) !== ENABLED) return;
+      entity.setResumed(entity.jid ?? parseJid(this.#jidString!));
+      this.emit('resumed');
+      this.requestAck();
+    }, 500);
     // A new session without stream management: what was held waits no longer.
     entity.on('status', (status) => {
-      if (status !== 'online' || !this.rebinding) return;
-      this.rebinding = false;
-      this.failResends('not-enabled');
-      this.releaseHeld();
+      if (status === 'online' && this.#rebinding) this.#ready();
     });
     // Binding while a session still waits for resumption means it cannot be resumed here (no <sm/> offered).
     streamFeatures.use('bind', NS_BIND, (_ctx, next) => {
-      if (this.state === 'hibernating') this.resumeImpossible('the server does not offer stream management on this stream');
+      if (this.#state === HIBERNATING) this.#resumeImpossible('stream management not offered');
       return next();
     }, 450);
-    streamFeatures.use('sm', NS_SM, (_ctx, next) => this.enableFeature(next), 50);
+    // enableFeature
+    streamFeatures.use('sm', NS_SM, async (_ctx, next) => {
+      if (this.#state !== OFF) return next();
+      this.acked = this.#inFlight = 0;
+      this.#streamClosed = false;
+      if (!(await this.#ask(ENABLING, 'enabled', xml('enable', options.resume !== false ? { xmlns: NS_SM, resume: 'true', max: this.preferredMaximum } : NS_SM)))) return;
+      this.#ready();
+      return next();
+    }, 50);
   }
 
   /** True while stream management is active on the current stream. */
   get enabled(): boolean {
-    return this.state === 'enabled';
+    return this.#state === ENABLED;
   }
 
   /** True when the current or last session can be resumed. */
   get canResume(): boolean {
-    return this.resumable && this.id !== null;
+    return this.#resumable && this.id !== null;
   }
 
   /** Stanzas sent on this session (acknowledged or not), modulo 2^32. */
   get outbound(): number {
-    return (this.acked + this.inFlight) >>> 0;
+    return (this.acked + this.#inFlight) >>> 0;
   }
 
   /** Stanzas not yet acknowledged, oldest first. */
   get unacknowledged(): readonly Element[] {
-    return this.queue.map((e) => e.stanza);
+    return this.#queue.map((e) => e.el);
   }
 
   /** The service to reconnect to first: the server's `location`, mapped onto the service URL. */
   preferredService(service: string | null): string | null {
-    if (!this.canResume || !this.location || !service) return null;
-    return seeOtherHost(service, this.location);
+    return this.canResume && this.location && service ? seeOtherHost(service, this.location) : null;
   }
 
   /**
@@ -239,26 +322,21 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
    */
   sendAcked(stanza: Element): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      if (this.options.enabled === false) {
-        reject(new StreamManagementError('not-enabled', { text: 'stream management is turned off' }));
-        return;
-      }
+      if (this.#options.enabled === false) return reject(smError('not-enabled', 'turned off'));
       const settle: Settle = { resolve, reject };
-      this.pending.set(stanza, settle);
-      this.entity.send(stanza).then(
+      const pending = this.#pending;
+      pending.set(stanza, settle);
+      // Still ours when the write neither tracked nor failed it.
+      const untracked = (): boolean => pending.get(stanza) === settle && pending.delete(stanza);
+      this.#entity.send(stanza).then(
         () => {
-          if (this.pending.get(stanza) !== settle) return;
-          this.pending.delete(stanza);
-          reject(
-            this.entity.status === 'online' || this.entity.status === 'open'
-              ? new StreamManagementError(this.state === 'off' ? 'not-enabled' : 'dropped', { text: this.state === 'off' ? 'stream management is not enabled on this session' : 'an outgoing filter dropped the stanza' })
-              : new StreamManagementError('not-enabled', { text: 'stream management is not enabled' }),
-          );
+          if (!untracked()) return;
+          // Written untracked while online or open, although stream management is on: a filter dropped it.
+          const dropped = /^o[np]/.test(this.#entity.status) && this.#state !== OFF;
+          reject(smError(dropped ? 'dropped' : 'not-enabled', dropped ? 'by an outgoing filter' : 'not active'));
         },
         (err: unknown) => {
-          if (this.pending.get(stanza) !== settle) return;
-          this.pending.delete(stanza);
-          reject(err instanceof StreamManagementError ? err : new StreamManagementError('not-enabled', { text: err instanceof Error ? err.message : String(err), cause: err }));
+          if (untracked()) reject(err instanceof StreamManagementError ? err : smError('not-enabled', toError(err).message, undefined, err));
         },
       );
     });
@@ -266,635 +344,479 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
 
   /** Ask the server for an ack now (does not extend a pending deadline). */
   requestAck(): void {
-    this.sinceRequest = 0;
-    if (this.state !== 'enabled' && this.state !== 'enabling') return;
-    this.sendNonza(xml('r', NS_SM));
-    if (this.unansweredSince === 0) this.unansweredSince = Date.now();
-    if (this.deadlineTimer === undefined) this.armDeadline(this.timeout);
+    this.#sinceRequest = 0;
+    if (this.#state !== ENABLING && this.#state !== ENABLED) return;
+    this.#sendNonza(xml('r', NS_SM));
+    this.#unansweredSince ||= Date.now();
+    this.#timers[DEADLINE] ?? this.#arm(DEADLINE, this.timeout);
   }
 
   /**
-   * One timer watches the oldest unanswered `<r/>`: an `<a/>` only clears `unansweredSince`, and the
-   * timer, when it fires, re-arms for what is left or stops. No timer churn per request under load.
+   * The three timers: DEBOUNCE requests an ack after a burst, DEADLINE watches the oldest unanswered `<r/>`,
+   * IDLE probes a silent link. When one fires, it checks when its event is due and re-arms for what is
+   * left, or stops when it is no longer wanted: no timer churn per stanza, per request or per input.
    */
-  private armDeadline(ms: number): void {
-    this.deadlineTimer = setTimeout(() => {
-      this.deadlineTimer = undefined;
-      if (this.unansweredSince === 0) return;
-      const left = this.unansweredSince + this.timeout - Date.now();
-      if (left > 0) this.armDeadline(left);
-      else this.onDeadline();
+  #arm(timer: number, ms: number): void {
+    this.#timers[timer] = setTimeout(() => {
+      this.#timers[timer] = undefined;
+      const since = this.#unansweredSince;
+      const due =
+        timer === DEBOUNCE
+          ? this.#sinceRequest && this.#lastSend + this.requestAckDebounce
+          : timer === DEADLINE
+            ? since && since + this.timeout
+            : this.#state === ENABLED && this.#lastInput + this.requestAckInterval;
+      if (!due) return;
+      const left = due - Date.now();
+      if (left > 0) this.#arm(timer, left);
+      else if (timer !== DEADLINE) {
+        this.requestAck();
+        if (timer === IDLE) this.#arm(IDLE, this.requestAckInterval);
+      } else {
+        this.#unansweredSince = 0;
+        const transport = this.#entity.transport;
+        if (!transport) return;
+        // Tear the socket down without closing the stream, so the session stays resumable.
+        const text = `no acknowledgement within ${this.timeout} ms`;
+        this.#warn(new TimeoutError(text));
+        transport.destroy(new Error(text));
+      }
     }, ms);
   }
 
-  /** The state read afresh (after an await). */
-  private stateNow(): State {
-    return this.state;
+  #armIdleProbe(): void {
+    clearTimeout(this.#timers[IDLE]);
+    this.#arm(IDLE, this.requestAckInterval);
   }
 
   // ---- outgoing ----
 
-  private async write(el: Element, original: Element): Promise<boolean> {
-    if (this.rebinding && STANZAS.has(el.name) && !isBindingIq(el)) {
+  async #write(el: Element, original: Element): Promise<boolean> {
+    const stanza = STANZAS.has(el.name);
+    // isBindingIq: the IQs that set a session up (resource binding, legacy session) pass while stanzas are held.
+    if (this.#rebinding && stanza && !(el.name === 'iq' && (el.getChild('bind', NS_BIND) || el.getChild('session', 'urn:ietf:params:xml:ns:xmpp-session')))) {
       // Between a failed resumption and the new session: nothing may precede <bind/> (RFC 6120 7.1),
       // and messages re-sent from the old session go first.
-      return new Promise<boolean>((resolve, reject) => this.held.push({ el, original, resolve, reject }));
+      return new Promise<boolean>((resolve, reject) => this.#held.push([el, original, resolve, reject]));
     }
-    if (!STANZAS.has(el.name) || this.state === 'off') return this.defaultWrite(el, original);
-    if (this.queue.length >= this.maxQueue || this.spaceWaiters.length > 0 || this.releasing > 0) {
-      if (this.unansweredSince === 0) this.requestAck(); // unless an <r/> is already waiting for its <a/>
+    if (!stanza || this.#state === OFF) return this.#defaultWrite(el, original);
+    if (this.#queue.length >= this.maxQueue || this.#spaceWaiters.length > 0 || this.#releasing > 0) {
+      if (!this.#unansweredSince) this.requestAck(); // unless an <r/> is already waiting for its <a/>
       // While the link is up, acks are on their way: wait for room, in order. While it is down, nobody knows when.
-      if (this.state !== 'enabled' && this.spaceWaiters.length === 0 && this.releasing === 0) {
-        throw new StreamManagementError('queue-full', { text: `${this.queue.length} stanzas are waiting for an acknowledgement` });
+      if (this.#state !== ENABLED && !this.#spaceWaiters.length && !this.#releasing) {
+        throw smError('queue-full', `${this.#queue.length} unacknowledged`);
       }
-      await new Promise<void>((resolve, reject) => this.spaceWaiters.push({ resolve, reject }));
-      this.releasing--;
-      if (this.stateNow() === 'off' || this.rebinding) {
+      await new Promise<void>((resolve, reject) => this.#spaceWaiters.push({ resolve, reject }));
+      this.#releasing--;
+      if (this.#state === OFF || this.#rebinding) {
         // The session changed while this write waited: start over (held while rebinding, else untracked).
-        if (this.releasing === 0) this.releaseSpace();
-        return this.write(el, original);
+        if (!this.#releasing) this.#releaseSpace();
+        return this.#write(el, original);
       }
     }
-    const settle = this.pending.get(original);
-    if (settle) this.pending.delete(original);
-    const entry: Entry = { stanza: el, stamp: Date.now(), sent: false, hibernated: false, settle, xml: undefined };
-    this.queue.push(entry);
-    if (this.releasing === 0 && this.spaceWaiters.length > 0) this.releaseSpace();
-    this.markDirty();
-    const transport = this.entity.transport;
-    if (this.state === 'hibernating' || this.state === 'resuming' || !transport) {
-      entry.hibernated = true;
-      this.notify('hibernated', el);
+    const settle = this.#pending.get(original);
+    if (settle) this.#pending.delete(original);
+    const transport = this.#entity.transport;
+    // Written now, or (the link is down or being resumed) kept for the resumption.
+    const sent = this.#state < RESUMING && !!transport;
+    this.#queue.push({ el, stamp: Date.now(), sent, hib: !sent, settle, xml: undefined });
+    if (!this.#releasing && this.#spaceWaiters.length) this.#releaseSpace();
+    this.#markDirty();
+    if (!sent) {
+      this.#notify('hibernated', el);
       return false;
     }
-    entry.sent = true;
-    this.inFlight++;
+    this.#inFlight++;
     try {
-      await transport.send(el);
+      await transport!.send(el);
     } catch {
       // The link died under us; the session (if resumable) keeps the stanza for the resumption.
       return false;
     }
-    this.scheduleAckRequest();
+    // scheduleAckRequest. Writes waiting for room need an ack to move: ask at once unless an <r/> is already out.
+    if (++this.#sinceRequest >= this.requestAckAfter || (this.#spaceWaiters.length && !this.#unansweredSince)) this.requestAck();
+    else {
+      // Debounce without re-arming a timer per stanza (see #arm).
+      this.#lastSend = Date.now();
+      this.#timers[DEBOUNCE] ?? this.#arm(DEBOUNCE, this.requestAckDebounce);
+    }
     return true;
   }
 
   /** Let waiting writes through, oldest first, as far as the queue has room. */
-  private releaseSpace(): void {
-    while (this.spaceWaiters.length > 0 && this.queue.length + this.releasing < this.maxQueue) {
-      this.releasing++;
-      this.spaceWaiters.shift()?.resolve();
+  #releaseSpace(): void {
+    while (this.#spaceWaiters.length && this.#queue.length + this.#releasing < this.maxQueue) {
+      this.#releasing++;
+      this.#spaceWaiters.shift()!.resolve();
     }
   }
 
-  /** The session is over: writes waiting for room get its error (they were never queued). */
-  private rejectSpaceWaiters(error: StreamManagementError): void {
-    for (const waiter of this.spaceWaiters.splice(0)) waiter.reject(error);
+  /** Writes waiting for room get the session's error: they were never queued. */
+  #rejectSpaceWaiters(error: StreamManagementError): void {
+    for (const waiter of this.#spaceWaiters.splice(0)) waiter.reject(error);
   }
 
-  private scheduleAckRequest(): void {
-    // Writes waiting for room need an ack to move: ask at once unless an <r/> is already out.
-    if (++this.sinceRequest >= this.requestAckAfter || (this.spaceWaiters.length > 0 && this.unansweredSince === 0)) {
-      this.requestAck();
-      return;
-    }
-    // Debounce without re-arming a timer per stanza: the timer checks how long ago the last stanza went out,
-    // and stops when an <r/> has gone out since (requestAckAfter reached) with nothing sent after it.
-    this.lastSend = Date.now();
-    if (this.debounceTimer === undefined) {
-      const fire = (): void => {
-        if (this.sinceRequest === 0) {
-          this.debounceTimer = undefined;
-          return;
-        }
-        const quiet = Date.now() - this.lastSend;
-        if (quiet < this.requestAckDebounce) {
-          this.debounceTimer = setTimeout(fire, this.requestAckDebounce - quiet);
-          return;
-        }
-        this.debounceTimer = undefined;
-        this.requestAck();
-      };
-      this.debounceTimer = setTimeout(fire, this.requestAckDebounce);
-    }
-  }
-
-  private sendNonza(el: Element): void {
-    const transport = this.entity.transport;
-    // Nothing may follow our closing tag (RFC 6120 section 4.4); the final <a/> went out before it.
-    if (!transport || ['closing', 'close', 'disconnecting', 'disconnect'].includes(this.entity.status)) return;
-    transport.send(el).then(
-      () => this.entity.emitSent(el),
-      () => undefined,
-    );
+  #sendNonza(el: Element): void {
+    const transport = this.#entity.transport;
+    // Nothing may follow our closing tag (RFC 6120 section 4.4): not while closing, closed or disconnect(ing).
+    if (transport && !/^(cl|d)/.test(this.#entity.status)) transport.send(el).then(() => this.#entity.emitSent(el), () => undefined);
   }
 
   // ---- incoming ----
 
-  private onElement(el: Element): void {
-    this.lastInput = Date.now();
-    if (this.counting && STANZAS.has(el.name)) {
+  #onElement(el: Element): void {
+    this.#lastInput = Date.now();
+    if (this.#counting && STANZAS.has(el.name)) {
       this.inbound = (this.inbound + 1) >>> 0;
-      this.markDirty();
+      this.#markDirty();
       return;
     }
-    if (el.attrs.xmlns !== NS_SM) return;
+    const attrs = el.attrs;
+    if (attrs.xmlns !== NS_SM) return;
+    const state = this.#state;
+    let text: string;
     switch (el.name) {
       case 'r':
-        if (this.counting) this.sendNonza(xml('a', { xmlns: NS_SM, h: this.inbound }));
+        if (this.#counting) this.#sendNonza(xml('a', { xmlns: NS_SM, h: this.inbound }));
         return;
       case 'a':
-        if (this.state === 'enabled' || this.state === 'enabling') this.onAck(el.attrs.h);
+        if (state === ENABLED || state === ENABLING) this.#onAck(attrs.h);
         return;
       case 'enabled':
-        if (this.state === 'enabling') this.onEnabled(el);
+        // onEnabled
+        if (state === ENABLING) {
+          const max = Number(attrs.max);
+          this.#state = ENABLED;
+          this.#counting = true;
+          this.inbound = 0;
+          this.id = attrs.id ?? null;
+          this.#resumable = (attrs.resume === 'true' || attrs.resume === '1') && this.id !== null && this.#options.resume !== false;
+          this.max = Number.isFinite(max) ? max : null;
+          this.location = attrs.location ?? null;
+          this.#jidString = this.#entity.jid?.toString() ?? null;
+        }
         break;
       case 'resumed':
-        if (this.state === 'resuming') this.onResumed(el);
+        // onResumed
+        if (state === RESUMING) {
+          if (attrs.previd !== undefined && attrs.previd !== this.id) {
+            this.#warn(smError('resume-failed', `previd ${attrs.previd} is not ${this.id}`));
+          }
+          this.#counting = true;
+          this.#streamClosed = false;
+          if (this.#onAck(attrs.h)) {
+            // Everything still queued goes out again, in order, before anything new.
+            for (const entry of this.#queue) entry.sent = false;
+            this.#inFlight = 0;
+            if (this.#jidString) this.#entity.jid = parseJid(this.#jidString);
+          }
+        }
         break;
       case 'failed':
-        if (this.state === 'resuming') this.onResumeFailed(el);
-        else if (this.state === 'enabling') this.onEnableFailed(el);
+        // onResumeFailed, onEnableFailed
+        text = failedCondition(el);
+        if (state === RESUMING) this.#resumeImpossible(text, el);
+        else if (state === ENABLING) {
+          // The stream stays up without stream management; stanzas sent since <enable/> were delivered normally.
+          const error = smError('not-enabled', text, el);
+          this.#fail(error, ...this.#resetSession(error));
+        }
         break;
       default:
         return;
     }
-    const waiter = this.waiter;
-    if (waiter && waiter.names.includes(el.name)) {
-      this.waiter = null;
-      waiter.resolve(el);
+    const waiter = this.#waiter;
+    if (waiter && (el.name === 'failed' || el.name === waiter[0])) {
+      this.#waiter = null;
+      waiter[1](el);
     }
   }
 
   /** Process an `h` from `<a/>`, `<resumed/>` or `<failed/>`. Returns false when it was too high. */
-  private onAck(value: string | undefined, lenient = false): boolean {
+  #onAck(value: string | undefined, lenient?: boolean): boolean {
     const h = Number(value);
-    if (value === undefined || !Number.isInteger(h) || h < 0 || h > 0xffffffff) {
-      this.emit('warning', new Error(`ignored an <a/> with an invalid h="${String(value).slice(0, 20)}"`));
+    // An integer in 0 … 2^32 - 1.
+    if (h !== h >>> 0) {
+      this.#warn(`invalid h="${String(value).slice(0, 20)}"`);
       return true;
     }
-    this.unansweredSince = 0;
+    this.#unansweredSince = 0;
     let count = delta(h, this.acked);
-    if (count > this.inFlight) {
-      if (!lenient && this.options.handledCountTooHigh !== 'resync') {
-        this.handledCountTooHigh(h);
+    const inFlight = this.#inFlight;
+    if (count > inFlight) {
+      if (!lenient && this.#options.handledCountTooHigh !== 'resync') {
+        // handledCountTooHigh: XEP-0198 section 6, then the session ends (the stream error, then the close).
+        const entity = this.#entity;
+        const error = xml(
+          'stream:error',
+          { 'xmlns:stream': NS_STREAMS },
+          xml('undefined-condition', NS_STREAM_ERRORS),
+          xml('handled-count-too-high', { xmlns: NS_SM, h, 'send-count': this.outbound }),
+        );
+        const transport = entity.transport;
+        this.#dropOnDisconnect = 'handled-count-too-high';
+        this.#resumable = false;
+        transport
+          ?.send(error)
+          .then(() => {
+            entity.emitSent(error);
+            return transport.closeStream();
+          })
+          .catch(() => undefined)
+          .then(() => void entity.disconnect());
         return false;
       }
-      this.emit('warning', new StreamManagementError('handled-count-too-high', { text: `the server acknowledged ${count} stanzas, but only ${this.inFlight} were waiting; counters resynchronised` }));
-      count = this.inFlight;
+      this.#warn(smError('handled-count-too-high', `h covers ${count}, ${inFlight} sent: resynced`));
+      count = inFlight;
     }
     // Settle the ledger first, then tell listeners (a throwing listener cannot leave it half done).
     this.acked = h;
-    const done = this.queue.splice(0, count);
-    this.inFlight -= count;
-    if (count > 0) {
-      this.markDirty();
-      this.releaseSpace();
+    const done = this.#queue.splice(0, count);
+    this.#inFlight -= count;
+    if (count) {
+      this.#markDirty();
+      this.#releaseSpace();
     }
     for (const entry of done) {
       entry.settle?.resolve();
-      this.notify('ack', entry.stanza);
+      this.#notify('ack', entry.el);
     }
     return true;
   }
 
-  private handledCountTooHigh(h: number): void {
-    const error = xml(
-      'stream:error',
-      { 'xmlns:stream': 'http://etherx.jabber.org/streams' },
-      xml('undefined-condition', 'urn:ietf:params:xml:ns:xmpp-streams'),
-      xml('handled-count-too-high', { xmlns: NS_SM, h, 'send-count': this.outbound }),
-    );
-    this.dropOnDisconnect = 'handled-count-too-high';
-    this.resumable = false;
-    const transport = this.entity.transport;
-    if (transport) {
-      void transport
-        .send(error)
-        .then(() => {
-          this.entity.emitSent(error);
-          return transport.closeStream();
-        })
-        .catch(() => undefined)
-        .finally(() => void this.entity.disconnect());
-    }
-  }
-
-  private onDeadline(): void {
-    this.unansweredSince = 0;
-    const transport = this.entity.transport;
-    if (!transport) return;
-    // Tear the socket down without closing the stream, so the session stays resumable.
-    this.emit('warning', new TimeoutError(`no acknowledgement within ${this.timeout} ms: the link is dead, dropping it (the session stays resumable)`));
-    transport.destroy(new Error(`no acknowledgement within ${this.timeout} ms`));
-  }
-
-  private armIdleProbe(): void {
-    clearTimeout(this.idleTimer);
-    const check = (): void => {
-      if (this.state !== 'enabled') return;
-      const idle = Date.now() - this.lastInput;
-      if (idle >= this.requestAckInterval) {
-        this.requestAck();
-        this.idleTimer = setTimeout(check, this.requestAckInterval);
-      } else this.idleTimer = setTimeout(check, this.requestAckInterval - idle);
-    };
-    this.idleTimer = setTimeout(check, this.requestAckInterval);
-  }
-
   // ---- negotiation ----
 
-  private expect(names: string[]): Promise<Element> {
-    const signal = this.entity.signal;
-    return new Promise<Element>((resolve, reject) => {
+  /** Enter `state`, send `request`, and wait for `<failed/>` or the given answer; undefined when the link goes away first. */
+  #ask(state: number, name: string, request: Element): Promise<Element | undefined> {
+    const signal = this.#entity.signal;
+    this.#state = state;
+    const answer = new Promise<Element | undefined>((resolve) => {
+      const waiter: Waiter = (this.#waiter = [name, resolve]);
+      // The listener may outlive the answer: it then leaves a later waiter alone and resolves nothing.
       const onAbort = (): void => {
-        this.waiter = null;
-        reject(signal.reason instanceof Error ? signal.reason : new Error('disconnected'));
+        if (this.#waiter === waiter) this.#waiter = null;
+        resolve(undefined);
       };
-      if (signal.aborted) return onAbort();
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.waiter = {
-        names,
-        resolve: (el) => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(el);
-        },
-      };
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
     });
+    this.#sendNonza(request);
+    return answer;
   }
 
-  private async resumeFeature(next: () => Promise<unknown>): Promise<unknown> {
-    if (!this.canResume || this.state !== 'hibernating') return next();
-    this.state = 'resuming';
-    const answer = this.expect(['resumed', 'failed']);
-    answer.catch(() => undefined);
-    this.sendNonza(xml('resume', { xmlns: NS_SM, h: this.inbound, previd: this.id }));
-    let el: Element;
-    try {
-      el = await answer;
-    } catch {
-      return undefined; // disconnected while resuming: still hibernating, reconnect tries again
-    }
-    if (el.name === 'failed') return next();
-    if (this.dropOnDisconnect) return undefined; // the <resumed h/> was refused (handled-count-too-high)
-    await this.resend();
-    if (this.stateNow() !== 'enabled') return undefined;
-    this.entity.setResumed(this.entity.jid ?? parseJid(this.jidString as string));
-    this.emit('resumed');
-    this.requestAck();
-    return undefined;
-  }
-
-  private onResumed(el: Element): void {
-    if (el.attrs.previd !== undefined && el.attrs.previd !== this.id) {
-      this.emit('warning', new StreamManagementError('resume-failed', { text: `<resumed previd="${el.attrs.previd}"/> does not match ${this.id}` }));
-    }
-    this.counting = true;
-    this.state = 'resuming';
-    this.streamClosed = false;
-    if (!this.onAck(el.attrs.h)) return;
-    // Everything still queued goes out again, in order, before anything new.
-    for (const entry of this.queue) entry.sent = false;
-    this.inFlight = 0;
-    if (this.jidString) this.entity.jid = parseJid(this.jidString);
-  }
-
-  private async resend(): Promise<void> {
-    const transport = this.entity.transport;
-    for (let i = 0; i < this.queue.length; i++) {
-      const entry = this.queue[i] as Entry;
+  async #resend(): Promise<void> {
+    const transport = this.#entity.transport;
+    for (const entry of this.#queue) {
       if (entry.sent) continue;
-      if (!transport || this.entity.transport !== transport) return;
+      if (!transport || this.#entity.transport !== transport) return;
       entry.sent = true;
-      this.inFlight++;
-      this.notify('retry', entry.stanza);
+      this.#inFlight++;
+      this.#notify('retry', entry.el);
       try {
-        await transport.send(entry.stanza);
-        this.entity.emitSent(entry.stanza);
+        await transport.send(entry.el);
+        this.#entity.emitSent(entry.el);
       } catch {
         return;
       }
     }
-    for (const entry of this.queue) entry.hibernated = false;
-    this.state = 'enabled';
-    this.armIdleProbe();
-    this.markDirty();
-  }
-
-  private onResumeFailed(el: Element): void {
-    this.resumeImpossible(failedCondition(el), el);
+    for (const entry of this.#queue) entry.hib = false;
+    this.#state = ENABLED;
+    this.#armIdleProbe();
+    this.#markDirty();
   }
 
   /** The hibernated session is gone: report or re-send what is left, per the `resend` policy. */
-  private resumeImpossible(text: string, element?: Element): void {
-    const error = new StreamManagementError('resume-failed', element ? { text, element } : { text });
+  #resumeImpossible(text: string, element?: Element): void {
+    const error = smError('resume-failed', text, element);
     // Writes waiting for room were never queued: they fail before the `h` of a <failed/> frees room,
     // which would otherwise let them onto the new stream ahead of <bind/>.
-    this.rejectSpaceWaiters(error);
-    if (element?.attrs.h !== undefined) this.onAck(element.attrs.h, true);
-    const remaining = this.queue.splice(0);
-    this.resetSession();
-    this.clearStore();
-    this.rebinding = true;
+    this.#rejectSpaceWaiters(error);
+    if (element?.attrs.h !== undefined) this.#onAck(element.attrs.h, true);
+    const remaining = this.#resetSession(error, true);
+    this.#rebinding = true;
     this.emit('resumeFailed', error);
     for (const entry of remaining) {
-      if (this.options.resend === 'messages' && entry.stanza.name === 'message') this.toResend.push(entry);
-      else this.failEntry(entry, error);
+      if (this.#options.resend === 'messages' && entry.el.name === 'message') this.#toResend.push(entry);
+      else this.#fail(error, entry);
     }
   }
 
-  private async enableFeature(next: () => Promise<unknown>): Promise<unknown> {
-    if (this.state !== 'off') return next();
-    this.state = 'enabling';
-    this.acked = 0;
-    this.inFlight = 0;
-    this.streamClosed = false;
-    const answer = this.expect(['enabled', 'failed']);
-    answer.catch(() => undefined);
-    const resume = this.options.resume !== false;
-    this.sendNonza(xml('enable', { xmlns: NS_SM, resume: resume ? 'true' : undefined, max: resume ? (this.preferredMaximum ?? undefined) : undefined }));
-    try {
-      await answer;
-    } catch {
-      return undefined;
-    }
-    this.rebinding = false;
-    if (this.stateNow() === 'enabled') {
-      this.emit('enabled', { id: this.id, resume: this.resumable, max: this.max, location: this.location });
-      this.armIdleProbe();
-      this.resendFromFailedSession();
-      this.markDirty();
-    } else this.failResends('not-enabled');
-    this.releaseHeld();
-    return next();
-  }
-
-  private onEnabled(el: Element): void {
-    const resume = el.attrs.resume === 'true' || el.attrs.resume === '1';
-    this.state = 'enabled';
-    this.counting = true;
-    this.inbound = 0;
-    this.id = el.attrs.id ?? null;
-    this.resumable = resume && this.id !== null && this.options.resume !== false;
-    const max = Number(el.attrs.max);
-    this.max = el.attrs.max !== undefined && Number.isFinite(max) ? max : null;
-    this.location = el.attrs.location ?? null;
-    this.jidString = this.entity.jid?.toString() ?? null;
-  }
-
-  private onEnableFailed(el: Element): void {
-    // The stream stays up without stream management; stanzas sent since <enable/> were delivered normally.
-    const error = new StreamManagementError('not-enabled', { text: `the server refused stream management (${failedCondition(el)})`, element: el });
-    const tracked = this.queue.splice(0);
-    this.resetSession();
-    this.rejectSpaceWaiters(error);
-    for (const entry of tracked) this.failEntry(entry, error);
-  }
-
-  private resendFromFailedSession(): void {
-    const entries = this.toResend.splice(0);
-    for (const entry of entries) {
-      const stanza = entry.stanza;
-      // A new session has a new full JID: the old `from` would be refused as invalid-from.
-      delete stanza.attrs.from;
-      if (!stanza.getChild('delay', NS_DELAY)) stanza.appendChild(xml('delay', { xmlns: NS_DELAY, stamp: new Date(entry.stamp).toISOString() }));
-      this.notify('retry', stanza);
-      if (entry.settle) this.pending.set(stanza, entry.settle);
-      this.entity.send(stanza).catch((err: unknown) => {
-        const settle = this.pending.get(stanza);
-        if (settle) this.pending.delete(stanza);
-        const error = new StreamManagementError('resume-failed', { text: 'could not re-send on the new session', cause: err });
-        settle?.reject(error);
-        this.emit('fail', stanza, error);
-      });
-    }
-  }
-
-  /** Send what was held while the new session was being set up, in order, tracked when stream management is on. */
-  private releaseHeld(): void {
-    const held = this.held.splice(0);
-    for (const item of held) this.write(item.el, item.original).then(item.resolve, item.reject);
-  }
-
-  private failResends(condition: StreamManagementCondition): void {
-    const error = new StreamManagementError(condition, { text: 'the new session has no stream management, so the message cannot be re-sent with confirmation' });
-    for (const entry of this.toResend.splice(0)) this.failEntry(entry, error);
+  /**
+   * The new session is set up, with stream management or (status `online` while rebinding) without:
+   * messages kept from a failed resumption go first (resendFromFailedSession) or fail (failResends), then
+   * what was held while it was being set up (releaseHeld), in order.
+   */
+  #ready(): void {
+    this.#rebinding = false;
+    if (this.#state === ENABLED) {
+      this.emit('enabled', { id: this.id, resume: this.#resumable, max: this.max, location: this.location });
+      this.#armIdleProbe();
+      for (const entry of this.#toResend.splice(0)) {
+        const stanza = entry.el;
+        // A new session has a new full JID: the old `from` would be refused as invalid-from.
+        delete stanza.attrs.from;
+        if (!stanza.getChild('delay', NS_DELAY)) stanza.appendChild(xml('delay', { xmlns: NS_DELAY, stamp: new Date(entry.stamp).toISOString() }));
+        this.#notify('retry', stanza);
+        if (entry.settle) this.#pending.set(stanza, entry.settle);
+        this.#entity.send(stanza).catch((err: unknown) => {
+          const settle = this.#pending.get(stanza);
+          this.#pending.delete(stanza);
+          const error = smError('resume-failed', 'the re-send failed', undefined, err);
+          settle?.reject(error);
+          this.emit('fail', stanza, error);
+        });
+      }
+      this.#markDirty();
+    } else this.#fail(smError('not-enabled', 'none on the new session'), ...this.#toResend.splice(0));
+    for (const [el, original, resolve, reject] of this.#held.splice(0)) this.#write(el, original).then(resolve, reject);
   }
 
   // ---- lifecycle ----
 
-  private async onClosing(): Promise<void> {
-    // A final <a/> tells the server what we handled, so it does not redeliver it (section 4).
-    const transport = this.entity.transport;
-    if (this.counting && transport) {
-      const a = xml('a', { xmlns: NS_SM, h: this.inbound });
-      await transport.send(a);
-      this.entity.emitSent(a);
-    }
-  }
-
-  private onDisconnect(): void {
-    this.clearTimers();
-    this.waiter = null;
-    if (this.rebinding) {
-      this.rebinding = false;
-      const error = new StreamManagementError('not-resumable', { text: 'the link dropped before the new session was ready' });
-      for (const item of this.held.splice(0)) item.reject(error);
-    }
-    if (this.state === 'off' && this.queue.length === 0 && this.toResend.length === 0 && this.spaceWaiters.length === 0) return;
-    let condition: StreamManagementCondition | null = this.dropOnDisconnect;
-    if (!condition && this.entity.stopping) condition = 'stopped';
-    // A stream error or a clean close ends the session only on the stream the session lives on; a
-    // reconnection attempt that fails (a redirect, a timeout, a refused login) leaves it hibernating.
-    const established = this.state === 'enabled' || this.state === 'enabling';
-    if (!condition && established && this.entity.lastStreamError) condition = 'stream-error';
-    if (!condition && established && this.streamClosed) condition = 'stopped';
-    if (!condition && !this.canResume) condition = 'not-resumable';
-    this.streamClosed = false;
-    if (condition) {
-      this.dropSession(condition);
-      return;
-    }
-    this.state = 'hibernating';
-    this.counting = false;
-    for (const entry of this.queue) {
-      if (entry.hibernated) continue;
-      entry.hibernated = true;
-      this.notify('hibernated', entry.stanza);
-    }
-    this.flush();
-  }
-
-  /** stop() ends the session; a start() that failed (say, no network after a reload) keeps it for the next start(). */
-  private onStopped(): void {
-    if (this.queue.length > 0 || this.toResend.length > 0 || this.spaceWaiters.length > 0 || this.canResume) this.dropSession('stopped');
+  /** Stanzas or writes still waiting for an outcome (a count: 0 when none). */
+  #busy(): number {
+    return this.#queue.length + this.#toResend.length + this.#spaceWaiters.length;
   }
 
   /** End the session for good: report every unacknowledged stanza, forget the state. */
-  private dropSession(condition: StreamManagementCondition): void {
-    const texts: Record<StreamManagementCondition, string> = {
-      stopped: 'the session ended before the server acknowledged the stanza',
-      'stream-error': `the server ended the session with a stream error${this.entity.lastStreamError ? ` (${this.entity.lastStreamError.condition})` : ''}`,
-      'not-resumable': 'the link dropped and the session cannot be resumed',
-      'handled-count-too-high': 'the server acknowledged more stanzas than were sent',
-      'not-enabled': 'stream management is not enabled',
-      'resume-failed': 'the session could not be resumed',
-      'queue-full': 'too many unacknowledged stanzas',
-      dropped: 'dropped',
-    };
-    const error = new StreamManagementError(condition, { text: texts[condition] });
-    this.rejectSpaceWaiters(error);
-    const entries = [...this.queue.splice(0), ...this.toResend.splice(0)];
-    this.resetSession();
-    this.clearStore();
-    for (const entry of entries) this.failEntry(entry, error);
+  #dropSession(condition: StreamManagementCondition): void {
+    // The condition says why; a stream error's text is the server's condition.
+    const error = smError(condition, condition === 'stream-error' ? this.#entity.lastStreamError?.condition : undefined);
+    this.#fail(error, ...this.#resetSession(error, true), ...this.#toResend.splice(0));
   }
 
-  private resetSession(): void {
-    this.clearTimers();
-    this.state = 'off';
-    this.counting = false;
-    this.resumable = false;
-    this.id = null;
-    this.inbound = 0;
-    this.acked = 0;
-    this.inFlight = 0;
-    this.max = null;
-    this.location = null;
-    this.jidString = null;
-    this.dropOnDisconnect = null;
-    this.streamClosed = false;
+  /** Forget the session (and with `clear`, the stored state); writes waiting for room get `error`. Returns the queue. */
+  #resetSession(error: StreamManagementError, clear?: boolean): Entry[] {
+    this.#rejectSpaceWaiters(error);
+    this.#clearTimers();
+    this.#state = OFF;
+    this.#counting = this.#resumable = this.#streamClosed = false;
+    this.id = this.max = this.location = this.#jidString = this.#dropOnDisconnect = null;
+    this.inbound = this.acked = this.#inFlight = 0;
+    if (clear) this.#persist(true);
+    return this.#queue.splice(0);
   }
 
-  private failEntry(entry: Entry, error: StreamManagementError): void {
-    entry.settle?.reject(error);
-    this.notify('fail', entry.stanza, error);
-  }
-
-  /** Emit to the application; a throwing listener is reported as the client's `error`, never breaks the bookkeeping. */
-  private notify<K extends 'ack' | 'fail' | 'hibernated' | 'retry'>(event: K, ...args: StreamManagementEvents[K]): void {
-    try {
-      (this.emit as (e: K, ...a: StreamManagementEvents[K]) => boolean)(event, ...args);
-    } catch (err) {
-      this.entity.emitError(err instanceof Error ? err : new Error(String(err)));
+  #fail(error: StreamManagementError, ...entries: Entry[]): void {
+    for (const entry of entries) {
+      entry.settle?.reject(error);
+      this.#notify('fail', entry.el, error);
     }
   }
 
-  private clearTimers(): void {
-    clearTimeout(this.debounceTimer);
-    clearTimeout(this.deadlineTimer);
-    clearTimeout(this.idleTimer);
-    this.debounceTimer = this.deadlineTimer = this.idleTimer = undefined;
-    this.sinceRequest = 0;
-    this.unansweredSince = 0;
+  /** Emit to the application; a throwing listener is reported as the client's `error`, never breaks the bookkeeping. */
+  #notify<K extends 'ack' | 'fail' | 'hibernated' | 'retry'>(event: K, ...args: StreamManagementEvents[K]): void {
+    try {
+      (this.emit as (e: K, ...a: StreamManagementEvents[K]) => boolean)(event, ...args);
+    } catch (err) {
+      this.#entity.emitError(toError(err));
+    }
+  }
+
+  /** Emit `warning` with an Error (a string becomes its message). */
+  #warn(err: unknown): void {
+    this.emit('warning', toError(err));
+  }
+
+  #clearTimers(): void {
+    this.#timers.forEach(clearTimeout);
+    this.#timers = [];
+    this.#sinceRequest = this.#unansweredSince = 0;
   }
 
   // ---- persistence ----
 
   /** The resumable state as plain JSON data, or null when there is no resumable session. */
   snapshot(): StreamManagementState | null {
-    if (!this.canResume || !this.jidString || this.id === null) return null;
-    return {
-      version: 1,
-      id: this.id,
-      jid: this.jidString,
-      service: this.entity.service,
-      location: this.location,
-      max: this.max,
-      inbound: this.inbound,
-      acked: this.acked,
-      unacked: this.queue.map((e) => ({ xml: (e.xml ??= e.stanza.toString()), stamp: e.stamp })),
-      savedAt: Date.now(),
-    };
+    return this.canResume && this.#jidString
+      ? {
+          version: 1,
+          id: this.id!,
+          jid: this.#jidString,
+          service: this.#entity.service,
+          location: this.location,
+          max: this.max,
+          inbound: this.inbound,
+          acked: this.acked,
+          unacked: this.#queue.map((e) => ({ xml: (e.xml ??= e.el.toString()), stamp: e.stamp })),
+          savedAt: Date.now(),
+        }
+      : null;
   }
 
-  private markDirty(): void {
-    if (!this.options.store || this.saveTimer !== undefined) return;
-    this.saveTimer = setTimeout(() => this.flush(), this.options.saveDelay ?? 50);
+  #markDirty(): void {
+    if (this.#options.store) this.#timers[SAVE] ??= setTimeout(() => this.flush(), this.#options.saveDelay ?? 50);
   }
 
   /** Write the state to the store now. */
   flush(): void {
-    clearTimeout(this.saveTimer);
-    this.saveTimer = undefined;
-    const store = this.options.store;
-    if (!store) return;
-    const state = this.snapshot();
-    if (!state) return;
-    this.storeOp(() => store.save(state));
+    this.#persist();
   }
 
-  /** Store operations run one after the other, so a clear() always lands after an earlier save(). */
-  private storeOp(op: () => void | Promise<void>): void {
-    this.storeChain = this.storeChain
-      .then(op)
-      .catch((err: unknown) => void this.emit('warning', err instanceof Error ? err : new Error(String(err))));
-  }
-
-  private clearStore(): void {
-    clearTimeout(this.saveTimer);
-    this.saveTimer = undefined;
-    const store = this.options.store;
-    if (!store) return;
-    this.storeOp(() => store.clear());
+  /**
+   * Save the state now (when there is one), or clear it. Store operations run one after the other, so a
+   * clear() always lands after an earlier save().
+   */
+  #persist(clear?: boolean): void {
+    clearTimeout(this.#timers[SAVE]);
+    this.#timers[SAVE] = undefined;
+    const store = this.#options.store;
+    const state = store && !clear && this.snapshot();
+    if (store && (clear || state)) {
+      this.#storeChain = this.#storeChain
+        .then(() => (state ? store.save(state) : store.clear()))
+        .catch((err: unknown) => this.#warn(err));
+    }
   }
 
   /** Load a resumable session from the store (runs at start()). */
   async restore(): Promise<boolean> {
-    const store = this.options.store;
+    const store = this.#options.store;
     if (!store || this.canResume) return false;
+    const entity = this.#entity;
     let state: StreamManagementState | null | undefined;
     try {
-      await this.storeChain;
+      await this.#storeChain;
       state = await store.load();
     } catch (err) {
-      this.emit('warning', err instanceof Error ? err : new Error(String(err)));
+      this.#warn(err);
       return false;
     }
     if (!state) return false;
-    const username = this.entity.username;
-    const expected = username ? `${username}@${this.entity.options.domain}`.toLowerCase() : null;
-    let restoredJid;
+    const username = entity.username;
+    let jid: JID | undefined;
     try {
-      restoredJid = parseJid(state.jid);
+      jid = parseJid(state.jid);
     } catch {
-      restoredJid = null;
+      // not a JID: not this account
     }
-    if (!restoredJid || (expected !== null && restoredJid.bare().toString() !== expected)) {
-      this.emit('warning', new Error(`ignored stored stream management state of ${state.jid}: not this account`));
+    if (!jid || (username && jid.bare().toString() !== `${username}@${entity.options.domain}`.toLowerCase())) {
+      this.#warn(`not this account: ${state.jid}`);
       return false;
     }
     const entries: Entry[] = [];
     for (const item of state.unacked) {
       try {
-        entries.push({ stanza: parse(item.xml), stamp: item.stamp, sent: true, hibernated: true, settle: undefined, xml: item.xml });
+        entries.push({ el: parse(item.xml), stamp: item.stamp, sent: true, hib: true, settle: undefined, xml: item.xml });
       } catch {
-        this.emit('warning', new Error('skipped an unreadable stored stanza'));
+        this.#warn('unreadable stored stanza');
       }
     }
     this.id = state.id;
-    this.jidString = state.jid;
-    this.entity.jid = restoredJid;
+    this.#jidString = state.jid;
+    entity.jid = jid;
     this.inbound = state.inbound >>> 0;
     this.acked = state.acked >>> 0;
     this.max = state.max;
     this.location = state.location;
-    this.queue.push(...entries);
-    this.inFlight = entries.length;
-    this.resumable = true;
-    this.state = 'hibernating';
+    this.#queue.push(...entries);
+    this.#inFlight = entries.length;
+    this.#resumable = true;
+    this.#state = HIBERNATING;
     return true;
   }
 }
 
-const NS_SESSION = 'urn:ietf:params:xml:ns:xmpp-session';
-
-/** The IQs that set a session up (resource binding, legacy session) and must pass while stanzas are held. */
-function isBindingIq(el: Element): boolean {
-  return el.name === 'iq' && (el.getChild('bind', NS_BIND) !== undefined || el.getChild('session', NS_SESSION) !== undefined);
-}
-
 function failedCondition(el: Element): string {
-  const child = el.getChildElements().find((c) => c.attrs.xmlns === NS_STANZAS || c.attrs.xmlns === undefined);
-  return child?.name ?? 'undefined-condition';
+  return el.getChildElements().find((c) => c.attrs.xmlns === 'urn:ietf:params:xml:ns:xmpp-stanzas' || c.attrs.xmlns === undefined)?.name ?? 'undefined-condition';
 }

@@ -21,10 +21,8 @@ export type StreamManagementCondition =
   | 'queue-full'
   | 'dropped';
 
-export class StreamManagementError extends XMPPError {
+// XMPPError's own constructor, typed to take only these conditions (no constructor of our own to ship).
+export class StreamManagementError extends (XMPPError as new (condition: StreamManagementCondition, options?: XMPPErrorOptions) => XMPPError) {
   override name = 'StreamManagementError';
   declare readonly condition: StreamManagementCondition;
-  constructor(condition: StreamManagementCondition, options: XMPPErrorOptions = {}) {
-    super(condition, options);
-  }
 }

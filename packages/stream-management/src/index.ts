@@ -7,6 +7,6 @@ export { StreamManagementError, type StreamManagementCondition } from './errors.
 export { memoryStore, webStorageStore, type StreamManagementStore, type StreamManagementState, type SerializedStanza, type WebStorage } from './stores.js';
 
 /** Stream Management for a client built on client-core and stream-features. */
-export function streamManagement({ entity, streamFeatures }: { entity: Client; streamFeatures: StreamFeatures }, options: StreamManagementOptions = {}): StreamManagement {
+export function streamManagement({ entity, streamFeatures }: { entity: Client; streamFeatures: StreamFeatures }, options?: StreamManagementOptions): StreamManagement {
   return new StreamManagement(entity, streamFeatures, options);
 }

@@ -38,16 +38,18 @@ export interface StreamManagementStore {
 
 function isState(value: unknown): value is StreamManagementState {
   const v = value as StreamManagementState | null;
-  return !!v && v.version === 1 && typeof v.id === 'string' && typeof v.jid === 'string' && Array.isArray(v.unacked);
+  return v?.version === 1 && typeof v.id === 'string' && typeof v.jid === 'string' && Array.isArray(v.unacked);
 }
 
 /** Keeps the state in memory (share one store between client objects in the same process). */
 export function memoryStore(): StreamManagementStore & { state: StreamManagementState | null } {
+  // Stored and handed out as copies, as a real store would.
+  const copy = (state: StreamManagementState | null): StreamManagementState | null => state && (JSON.parse(JSON.stringify(state)) as StreamManagementState);
   const store = {
     state: null as StreamManagementState | null,
-    load: () => (store.state ? (JSON.parse(JSON.stringify(store.state)) as StreamManagementState) : null),
+    load: () => copy(store.state),
     save: (state: StreamManagementState) => {
-      store.state = JSON.parse(JSON.stringify(state)) as StreamManagementState;
+      store.state = copy(state);
     },
     clear: () => {
       store.state = null;
@@ -71,9 +73,9 @@ export function webStorageStore(storage: WebStorage, key = 'xmppkit:sm'): Stream
   return {
     load() {
       const raw = storage.getItem(key);
-      if (!raw) return null;
       try {
-        const parsed: unknown = JSON.parse(raw);
+        // null (nothing stored) parses as null, which is not a state either
+        const parsed: unknown = JSON.parse(raw as string);
         return isState(parsed) ? parsed : null;
       } catch {
         return null;
