@@ -221,7 +221,7 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
       this.#waiter = null;
       if (this.#rebinding) {
         this.#rebinding = false;
-        const error = smError('not-resumable', 'link dropped');
+        const error = smError('not-resumable', 'the link dropped before the new session was ready');
         for (const held of this.#held.splice(0)) held[3](error);
       }
       const state = this.#state;
@@ -322,7 +322,7 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
    */
   sendAcked(stanza: Element): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      if (this.#options.enabled === false) return reject(smError('not-enabled', 'turned off'));
+      if (this.#options.enabled === false) return reject(smError('not-enabled', 'stream management is off'));
       const settle: Settle = { resolve, reject };
       const pending = this.#pending;
       pending.set(stanza, settle);
@@ -333,7 +333,7 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
           if (!untracked()) return;
           // Written untracked while online or open, although stream management is on: a filter dropped it.
           const dropped = /^o[np]/.test(this.#entity.status) && this.#state !== OFF;
-          reject(smError(dropped ? 'dropped' : 'not-enabled', dropped ? 'by an outgoing filter' : 'not active'));
+          reject(smError(dropped ? 'dropped' : 'not-enabled', dropped ? 'dropped by an outgoing filter' : 'stream management is not active'));
         },
         (err: unknown) => {
           if (untracked()) reject(err instanceof StreamManagementError ? err : smError('not-enabled', toError(err).message, undefined, err));
@@ -404,7 +404,7 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
       if (!this.#unansweredSince) this.requestAck(); // unless an <r/> is already waiting for its <a/>
       // While the link is up, acks are on their way: wait for room, in order. While it is down, nobody knows when.
       if (this.#state !== ENABLED && !this.#spaceWaiters.length && !this.#releasing) {
-        throw smError('queue-full', `${this.#queue.length} unacknowledged`);
+        throw smError('queue-full', `${this.#queue.length} stanzas await an ack`);
       }
       await new Promise<void>((resolve, reject) => this.#spaceWaiters.push({ resolve, reject }));
       this.#releasing--;
@@ -500,7 +500,7 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
         // onResumed
         if (state === RESUMING) {
           if (attrs.previd !== undefined && attrs.previd !== this.id) {
-            this.#warn(smError('resume-failed', `previd ${attrs.previd} is not ${this.id}`));
+            this.#warn(smError('resume-failed', `resumed previd ${attrs.previd} is not ${this.id}`));
           }
           this.#counting = true;
           this.#streamClosed = false;
@@ -566,7 +566,7 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
           .then(() => void entity.disconnect());
         return false;
       }
-      this.#warn(smError('handled-count-too-high', `h covers ${count}, ${inFlight} sent: resynced`));
+      this.#warn(smError('handled-count-too-high', `the server acked ${count}, only ${inFlight} sent: resynced`));
       count = inFlight;
     }
     // Settle the ledger first, then tell listeners (a throwing listener cannot leave it half done).
@@ -661,13 +661,13 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
         this.#entity.send(stanza).catch((err: unknown) => {
           const settle = this.#pending.get(stanza);
           this.#pending.delete(stanza);
-          const error = smError('resume-failed', 'the re-send failed', undefined, err);
+          const error = smError('resume-failed', 'could not re-send on the new session', undefined, err);
           settle?.reject(error);
           this.emit('fail', stanza, error);
         });
       }
       this.#markDirty();
-    } else this.#fail(smError('not-enabled', 'none on the new session'), ...this.#toResend.splice(0));
+    } else this.#fail(smError('not-enabled', 'no stream management on the new session'), ...this.#toResend.splice(0));
     for (const [el, original, resolve, reject] of this.#held.splice(0)) this.#write(el, original).then(resolve, reject);
   }
 
@@ -680,8 +680,16 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
 
   /** End the session for good: report every unacknowledged stanza, forget the state. */
   #dropSession(condition: StreamManagementCondition): void {
-    // The condition says why; a stream error's text is the server's condition.
-    const error = smError(condition, condition === 'stream-error' ? this.#entity.lastStreamError?.condition : undefined);
+    // A stream error's text is the server's condition.
+    const text =
+      condition === 'stream-error'
+        ? this.#entity.lastStreamError?.condition
+        : condition === 'stopped'
+          ? 'the session ended before the server acknowledged the stanza'
+          : condition === 'not-resumable'
+            ? 'the link dropped and the session cannot be resumed'
+            : undefined;
+    const error = smError(condition, text);
     this.#fail(error, ...this.#resetSession(error, true), ...this.#toResend.splice(0));
   }
 
@@ -791,7 +799,7 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
       // not a JID: not this account
     }
     if (!jid || (username && jid.bare().toString() !== `${username}@${entity.options.domain}`.toLowerCase())) {
-      this.#warn(`not this account: ${state.jid}`);
+      this.#warn(`ignored the stored session of ${state.jid}: not this account`);
       return false;
     }
     const entries: Entry[] = [];
