@@ -21,14 +21,15 @@ export interface XMPPErrorOptions {
 }
 
 export class XMPPError extends Error {
-  override name: string = 'XMPPError';
-  readonly condition: string;
-  readonly text: string | undefined;
-  readonly application: ErrorElement | undefined;
-  readonly element: ErrorElement | undefined;
+  override name = 'XMPPError';
+  declare readonly condition: string;
+  declare readonly text: string | undefined;
+  declare readonly application: ErrorElement | undefined;
+  declare readonly element: ErrorElement | undefined;
 
   constructor(condition: string, options: XMPPErrorOptions = {}) {
-    super(options.text ? `${condition} - ${options.text}` : condition, options.cause === undefined ? undefined : { cause: options.cause });
+    // Error reads only `cause` from its options; no own `cause` property when there is none.
+    super(options.text ? `${condition} - ${options.text}` : condition, options.cause === undefined ? undefined : options);
     this.condition = condition;
     this.text = options.text;
     this.application = options.application;
@@ -36,28 +37,29 @@ export class XMPPError extends Error {
   }
 }
 
-const STANZAS_NS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
-const STREAMS_NS = 'urn:ietf:params:xml:ns:xmpp-streams';
+type Options = XMPPErrorOptions & { type?: StanzaErrorType };
 
-function parseConditionElement(element: ErrorElement, ns: string): { condition: string; text?: string; application?: ErrorElement } {
-  let condition = 'undefined-condition';
+/**
+ * Build an error from its element. A child in `ns` (its own `xmlns`, or the parent's when it has none)
+ * is the condition, `<text/>` in `ns` or no namespace the text, the first other child the application element.
+ */
+function parse<T>(C: new (condition: string, options: Options) => T, element: ErrorElement, ns: string | undefined, condition = 'undefined-condition'): T {
   let text: string | undefined;
   let application: ErrorElement | undefined;
   for (const child of element.getChildElements()) {
     const xmlns = child.attrs.xmlns;
-    if (child.name === 'text' && (xmlns === ns || xmlns === undefined)) text = child.text();
-    else if (xmlns === ns) condition = child.name;
+    if (child.name === 'text' && (xmlns ?? ns) === ns) text = child.text();
+    else if ((xmlns ?? element.attrs.xmlns) === ns) condition = child.name;
     else application ??= child;
   }
-  return { condition, ...(text !== undefined ? { text } : {}), ...(application ? { application } : {}) };
+  return new C(condition, { text, application, element, type: element.attrs.type as StanzaErrorType | undefined });
 }
 
 /** A `<stream:error/>` received from (or sent to) the peer. */
 export class StreamError extends XMPPError {
   override name = 'StreamError';
   static fromElement(element: ErrorElement): StreamError {
-    const { condition, text, application } = parseConditionElement(element, STREAMS_NS);
-    return new StreamError(condition, { text, application, element });
+    return parse(StreamError, element, 'urn:ietf:params:xml:ns:xmpp-streams');
   }
 }
 
@@ -66,15 +68,14 @@ export type StanzaErrorType = 'auth' | 'cancel' | 'continue' | 'modify' | 'wait'
 /** An `<error/>` child of an iq, message or presence of type `error`. */
 export class StanzaError extends XMPPError {
   override name = 'StanzaError';
-  readonly type: StanzaErrorType | undefined;
-  constructor(condition: string, options: XMPPErrorOptions & { type?: StanzaErrorType } = {}) {
+  declare readonly type: StanzaErrorType | undefined;
+  constructor(condition: string, options: Options = {}) {
     super(condition, options);
     this.type = options.type;
   }
   /** Build from the `<error/>` element (not the stanza that carries it). */
   static fromElement(element: ErrorElement): StanzaError {
-    const { condition, text, application } = parseConditionElement(element, STANZAS_NS);
-    return new StanzaError(condition, { text, application, element, type: element.attrs.type as StanzaErrorType | undefined });
+    return parse(StanzaError, element, 'urn:ietf:params:xml:ns:xmpp-stanzas');
   }
 }
 
@@ -82,15 +83,7 @@ export class StanzaError extends XMPPError {
 export class SASLError extends XMPPError {
   override name = 'SASLError';
   static fromElement(element: ErrorElement): SASLError {
-    let condition = 'temporary-auth-failure';
-    let text: string | undefined;
-    let application: ErrorElement | undefined;
-    for (const child of element.getChildElements()) {
-      if (child.name === 'text') text = child.text();
-      else if (child.attrs.xmlns === undefined || child.attrs.xmlns === element.attrs.xmlns) condition = child.name;
-      else application ??= child;
-    }
-    return new SASLError(condition, { text, application, element });
+    return parse(SASLError, element, element.attrs.xmlns, 'temporary-auth-failure');
   }
 }
 
@@ -98,7 +91,7 @@ export class SASLError extends XMPPError {
 export class TimeoutError extends XMPPError {
   override name = 'TimeoutError';
   constructor(text?: string) {
-    super('timeout', text === undefined ? {} : { text });
+    super('timeout', { text });
   }
 }
 

@@ -38,10 +38,13 @@ interface BrowserGlobals {
   removeEventListener?: (type: string, listener: () => void) => void;
 }
 
+const win = globalThis as BrowserGlobals;
+
+const DEFAULTS = { initialDelay: 1000, factor: 2, maxDelay: 30_000, maxAttempts: Infinity, resetAfter: 30_000 };
+
 /** The delay before attempt `attempt` (1-based): full jitter, `random() * min(maxDelay, initialDelay * factor^(attempt-1))`. */
 export function backoff(attempt: number, options: Required<Pick<ReconnectOptions, 'initialDelay' | 'factor' | 'maxDelay'>>, random: () => number = Math.random): number {
-  const bound = Math.min(options.maxDelay, options.initialDelay * options.factor ** Math.max(0, attempt - 1));
-  return Math.floor(random() * bound);
+  return Math.floor(random() * Math.min(options.maxDelay, options.initialDelay * options.factor ** Math.max(0, attempt - 1)));
 }
 
 /**
@@ -51,174 +54,141 @@ export function backoff(attempt: number, options: Required<Pick<ReconnectOptions
  * only if that fails does a new session start.
  */
 export class Reconnect extends EventEmitter<ReconnectEvents> {
-  initialDelay: number;
-  factor: number;
-  maxDelay: number;
-  maxAttempts: number;
-  resetAfter: number;
+  declare initialDelay: number;
+  declare factor: number;
+  declare maxDelay: number;
+  declare maxAttempts: number;
+  declare resetAfter: number;
   /** attempts made since the last stable connection */
   attempt = 0;
-  private enabled = true;
-  private wasOnline = false;
-  private running = false;
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private resetTimer: ReturnType<typeof setTimeout> | undefined;
-  private readonly random: () => number;
-  private readonly globals: BrowserGlobals;
-  private readonly onNetworkOnline = (): void => {
-    if (this.timer !== undefined || this.waitingForNetwork) this.runNow();
-  };
-  private waitingForNetwork = false;
+  #entity: Client;
+  #services: ServiceChooser;
+  /** the `random` option; backoff() defaults it to Math.random */
+  #random: (() => number) | undefined;
+  #stopped?: boolean;
+  #wasOnline?: boolean;
+  #running?: boolean;
   /** an `online` event (a new session, not a resumption) followed the latest status `online` */
-  private newSession = false;
+  #newSession?: boolean;
+  /** the scheduled attempt */
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  /** resets `attempt` once a connection stays up */
+  #stable: ReturnType<typeof setTimeout> | undefined;
+  /** Runs the waiting attempt now: its timer fired, or the browser's `online` event did. */
+  readonly #go = (): void => {
+    this.#cancel();
+    void this.#run();
+  };
 
-  constructor(
-    private readonly entity: Client,
-    options: ReconnectOptions = {},
-    private readonly services: ServiceChooser = () => [entity.service],
-  ) {
+  constructor(entity: Client, options: ReconnectOptions = {}, services: ServiceChooser = () => [entity.service]) {
     super();
-    this.initialDelay = options.initialDelay ?? 1000;
-    this.factor = options.factor ?? 2;
-    this.maxDelay = options.maxDelay ?? 30_000;
-    this.maxAttempts = options.maxAttempts ?? Infinity;
-    this.resetAfter = options.resetAfter ?? 30_000;
-    this.random = options.random ?? Math.random;
-    this.globals = globalThis as BrowserGlobals;
+    this.#entity = entity;
+    this.#services = services;
+    let key: keyof typeof DEFAULTS;
+    for (key in DEFAULTS) this[key] = options[key] ?? DEFAULTS[key];
+    this.#random = options.random;
 
     entity.on('status', (status) => {
-      if (status === 'online') this.onOnline();
+      if (status !== 'online') return;
+      clearTimeout(this.#stable);
+      const reconnected = this.#wasOnline && (this.attempt > 0 || this.#running);
+      this.#wasOnline = true;
+      this.#stable = setTimeout(() => {
+        this.attempt = 0;
+      }, this.resetAfter);
+      if (!reconnected) return;
+      // The client's `online` event (new session) or stream management's `resumed` follows the status
+      // change synchronously; report after them, saying which it was.
+      this.#newSession = false;
+      queueMicrotask(() => this.emit('reconnected', { resumed: !this.#newSession }));
     });
     entity.on('online', () => {
-      this.newSession = true;
+      this.#newSession = true;
     });
-    entity.on('disconnect', () => this.onDisconnect());
-    entity.on('offline', () => this.reset());
+    entity.on('disconnect', () => {
+      clearTimeout(this.#stable);
+      if (this.#wasOnline && !this.#running && !entity.stopping && !entity.isStarting && !(entity.lastFailure instanceof SASLError)) this.#schedule();
+    });
+    entity.on('offline', () => {
+      this.#cancel();
+      clearTimeout(this.#stable);
+      this.attempt = 0;
+      this.#wasOnline = false;
+    });
   }
 
   /** Turn reconnection on (it is on by default). */
   start(): void {
-    this.enabled = true;
+    this.#stopped = false;
   }
 
   /** Turn reconnection off and cancel a scheduled attempt. */
   stop(): void {
-    this.enabled = false;
-    this.cancelAttempt();
+    this.#stopped = true;
+    this.#cancel();
   }
 
   /** Stop for good (for a client that is thrown away). No browser listener is left behind. */
   dispose(): void {
     this.stop();
-    clearTimeout(this.resetTimer);
+    clearTimeout(this.#stable);
   }
 
-  /** The browser's `online` event is listened to only while an attempt waits (for its delay or for the network). */
-  private watchNetwork(on: boolean): void {
-    if (on) this.globals.addEventListener?.('online', this.onNetworkOnline);
-    else this.globals.removeEventListener?.('online', this.onNetworkOnline);
+  /** still worth trying: not stopped, and the client is down without being stopped */
+  #down(): boolean {
+    return !this.#stopped && this.#entity.status === 'disconnect' && !this.#entity.stopping;
   }
 
-  private onOnline(): void {
-    clearTimeout(this.resetTimer);
-    const reconnected = this.wasOnline && (this.attempt > 0 || this.running);
-    this.wasOnline = true;
-    this.resetTimer = setTimeout(() => {
-      this.attempt = 0;
-    }, this.resetAfter);
-    if (!reconnected) return;
-    // The client's `online` event (new session) or stream management's `resumed` follows the status
-    // change synchronously; report after them, saying which it was.
-    this.newSession = false;
-    queueMicrotask(() => this.emit('reconnected', { resumed: !this.newSession }));
-  }
-
-  private onDisconnect(): void {
-    clearTimeout(this.resetTimer);
-    if (!this.enabled || !this.wasOnline || this.running || this.entity.stopping || this.entity.isStarting) return;
-    if (this.entity.lastFailure instanceof SASLError) return;
-    this.schedule();
-  }
-
-  private schedule(): void {
-    if (this.timer !== undefined || !this.enabled) return;
+  #schedule(): void {
+    if (this.#timer || this.#stopped) return;
     if (this.attempt >= this.maxAttempts) {
-      this.emit('failed', new Error(`gave up after ${this.attempt} reconnection attempts`));
+      this.emit('failed', new Error(`gave up after ${this.attempt} attempts`));
       return;
     }
-    this.attempt++;
-    if (this.globals.navigator?.onLine === false) {
-      // No network: wait for the browser's `online` event instead of spinning.
-      this.waitingForNetwork = true;
-      this.watchNetwork(true);
-      this.emit('reconnecting', this.attempt, -1);
-      return;
-    }
-    const delay = backoff(this.attempt, this, this.random);
-    this.emit('reconnecting', this.attempt, delay);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.watchNetwork(false);
-      void this.run();
-    }, delay);
-    this.watchNetwork(true);
+    const attempt = ++this.attempt;
+    // No network: wait for the browser's `online` event instead of spinning.
+    const delay = win.navigator?.onLine === false ? -1 : backoff(attempt, this, this.#random);
+    // The browser's `online` event is listened to only while an attempt waits (for its delay or for the network).
+    win.addEventListener?.('online', this.#go);
+    if (delay >= 0) this.#timer = setTimeout(this.#go, delay);
+    this.emit('reconnecting', attempt, delay);
   }
 
-  private runNow(): void {
-    this.cancelAttempt();
-    void this.run();
+  #cancel(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    win.removeEventListener?.('online', this.#go);
   }
 
-  private cancelAttempt(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.waitingForNetwork = false;
-    this.watchNetwork(false);
-  }
-
-  private async run(): Promise<void> {
-    if (!this.enabled || this.running || this.entity.status !== 'disconnect') return;
-    this.running = true;
-    let lastError: unknown;
+  async #run(): Promise<void> {
+    if (this.#running || !this.#down()) return;
+    this.#running = true;
+    let failure: SASLError | undefined;
     try {
-      const seen = new Set<string>();
-      for (const service of this.services()) {
-        if (!service || seen.has(service)) continue;
-        seen.add(service);
-        try {
-          await this.entity.establish(service);
-          // the link may have dropped again in the meantime: go round once more
-          if (this.entity.status === 'disconnect' && this.enabled && !this.entity.stopping) lastError = new Error('dropped right after reconnecting');
-          else return;
-        } catch (err) {
-          lastError = err;
-          if (err instanceof SASLError) break;
-          if (!this.enabled || this.entity.stopping || this.entity.status !== 'disconnect') return;
+      for (const service of new Set(this.#services()))
+        if (service) {
+          try {
+            await this.#entity.establish(service);
+          } catch (err) {
+            // the same credentials would fail again
+            if (err instanceof SASLError) {
+              failure = err;
+              break;
+            }
+          }
+          // online again (or the link dropped again in the meantime: go round once more), stopped, or given up
+          if (!this.#down()) return;
         }
-      }
     } finally {
-      this.running = false;
+      this.#running = false;
     }
-    if (lastError instanceof SASLError) {
-      this.emit('failed', lastError);
-      return;
-    }
-    if (this.enabled && this.entity.status === 'disconnect' && !this.entity.stopping) this.schedule();
-  }
-
-  private cancel(): void {
-    this.cancelAttempt();
-    clearTimeout(this.resetTimer);
-  }
-
-  private reset(): void {
-    this.cancel();
-    this.attempt = 0;
-    this.wasOnline = false;
+    // still down (checked above, with nothing awaited since)
+    if (failure) this.emit('failed', failure);
+    else this.#schedule();
   }
 }
 
 /** Reconnection for a client built on client-core. */
-export function reconnect(entity: Client, options: ReconnectOptions = {}, services?: ServiceChooser): Reconnect {
+export function reconnect(entity: Client, options?: ReconnectOptions, services?: ServiceChooser): Reconnect {
   return new Reconnect(entity, options, services);
 }
