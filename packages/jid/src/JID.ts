@@ -1,9 +1,12 @@
 import { unescapeLocal } from './escaping.js';
 import { InvalidJIDError } from './InvalidJIDError.js';
-import { prepareDomain, prepareLocal, prepareResource } from './validate.js';
+import { notString, prepare } from './validate.js';
 
-/** Builds a JID from parts already in wire form (used by parse, which must not escape). */
-let fromWireParts: (local: string, domain: string, resource: string, input: string) => JID;
+/**
+ * The string parse() is reading, set just before it calls the constructor and cleared by it: the
+ * constructor then takes the local part as wire form (never escaped) and puts the string on errors.
+ */
+let parsing: string | undefined;
 
 /**
  * A Jabber ID: `local@domain/resource`, where only the domain is required.
@@ -14,18 +17,9 @@ let fromWireParts: (local: string, domain: string, resource: string, input: stri
  * Absent parts read as the empty string.
  */
 export class JID {
-  #local = '';
-  #domain = '';
-  #resource = '';
-
-  static {
-    fromWireParts = (local, domain, resource, input) => {
-      const parsedLocal = prepareLocal(local, 'none', input);
-      const jid = new JID(null, prepareDomain(domain, input), prepareResource(resource, input));
-      jid.#local = parsedLocal;
-      return jid;
-    };
-  }
+  #local: string;
+  #domain: string;
+  #resource: string;
 
   /**
    * @param local the local part in user-facing or escaped form; undefined, null or '' for none
@@ -33,12 +27,11 @@ export class JID {
    * @param resource the resource; undefined, null or '' for none
    */
   constructor(local: string | undefined | null, domain: string, resource?: string | null) {
-    const preparedLocal = prepareLocal(local, 'detect');
-    const preparedDomain = prepareDomain(domain);
-    const preparedResource = prepareResource(resource);
-    this.#local = preparedLocal;
-    this.#domain = preparedDomain;
-    this.#resource = preparedResource;
+    const input = parsing;
+    parsing = undefined;
+    this.#local = prepare('local', local, input);
+    this.#domain = prepare('domain', domain, input);
+    this.#resource = prepare('resource', resource, input);
   }
 
   /** The local part, escaped (wire form); '' when there is none. Setting it escapes as the constructor does. */
@@ -46,7 +39,7 @@ export class JID {
     return this.#local;
   }
   set local(local: string | undefined | null) {
-    this.#local = prepareLocal(local, 'detect');
+    this.#local = prepare('local', local);
   }
 
   /** The domain; setting it validates and normalizes it. */
@@ -54,7 +47,7 @@ export class JID {
     return this.#domain;
   }
   set domain(domain: string) {
-    this.#domain = prepareDomain(domain);
+    this.#domain = prepare('domain', domain);
   }
 
   /** The resource; '' when there is none. */
@@ -62,30 +55,30 @@ export class JID {
     return this.#resource;
   }
   set resource(resource: string | undefined | null) {
-    this.#resource = prepareResource(resource);
+    this.#resource = prepare('resource', resource);
   }
 
   /** The local part, unescaped for display when `unescape` is true (xmpp.js compatible). */
-  getLocal(unescape = false): string {
+  getLocal(unescape?: boolean): string {
     return unescape ? unescapeLocal(this.#local) : this.#local;
   }
   /** Set the local part; `escape` forces XEP-0106 escaping even when it does not look needed (xmpp.js compatible). */
-  setLocal(local: string | undefined | null, escape = false): this {
-    this.#local = prepareLocal(local, escape ? 'force' : 'detect');
+  setLocal(local: string | undefined | null, escape?: boolean): this {
+    this.#local = prepare('local', local, undefined, escape);
     return this;
   }
   getDomain(): string {
     return this.#domain;
   }
   setDomain(domain: string): this {
-    this.#domain = prepareDomain(domain);
+    this.domain = domain;
     return this;
   }
   getResource(): string {
     return this.#resource;
   }
   setResource(resource: string | undefined | null): this {
-    this.#resource = prepareResource(resource);
+    this.resource = resource;
     return this;
   }
 
@@ -98,7 +91,7 @@ export class JID {
 
   /** Whether this JID has no resource. */
   isBare(): boolean {
-    return this.#resource === '';
+    return !this.#resource;
   }
 
   /** Whether `other` (a JID or a JID string) is the same JID; an invalid string is never equal. */
@@ -107,11 +100,8 @@ export class JID {
   }
 
   /** `local@domain/resource`, with the local part unescaped (for display only) when `unescape` is true. */
-  toString(unescape = false): string {
-    let address = this.#domain;
-    if (this.#local) address = `${unescape ? unescapeLocal(this.#local) : this.#local}@${address}`;
-    if (this.#resource) address = `${address}/${this.#resource}`;
-    return address;
+  toString(unescape?: boolean): string {
+    return `${this.#local ? `${this.getLocal(unescape)}@` : ''}${this.#domain}${this.#resource ? `/${this.#resource}` : ''}`;
   }
 
   [Symbol.toPrimitive](): string {
@@ -129,44 +119,27 @@ export class JID {
  * already escaped: characters that XEP-0106 escapes are errors here, not escaped.
  */
 export function parse(address: string): JID {
-  if (typeof address !== 'string') {
-    throw new InvalidJIDError('address', '', `must be a string, not ${address === null ? 'null' : typeof address}`);
-  }
-  let rest = address;
-  let local = '';
-  let resource = '';
-  const slash = rest.indexOf('/');
-  if (slash !== -1) {
-    resource = rest.slice(slash + 1);
-    rest = rest.slice(0, slash);
-    if (resource === '') throw new InvalidJIDError('resource', '', 'is empty: nothing follows "/" (leave the "/" out for a bare JID)', address);
-  }
-  const at = rest.indexOf('@');
-  if (at !== -1) {
-    local = rest.slice(0, at);
-    rest = rest.slice(at + 1);
-    if (local === '') throw new InvalidJIDError('local', '', 'is empty: nothing precedes "@" (leave the "@" out for a domain-only JID)', address);
-  }
-  return fromWireParts(local, rest, resource, address);
+  if (typeof address !== 'string') throw new InvalidJIDError('address', '', notString(address));
+  const [, local, domain, resource] = /^(?:([^@/]*)@)?([^/]*)(?:\/([^]*))?$/.exec(address)!;
+  // nothing after "/" or before "@" (an absent part is undefined); reported before any other problem
+  if (resource === '' || local === '') throw new InvalidJIDError(resource === '' ? 'resource' : 'local', '', 'is empty', address);
+  parsing = address;
+  return new JID(local, domain!, resource);
 }
 
-function toJID(value: JID | string): JID | null {
-  if (value instanceof JID) return value;
-  if (typeof value !== 'string') return null;
+/** The string form of a JID or JID string, which is unambiguous; NaN (equal to nothing) for an invalid one. */
+function key(value: JID | string): string | number {
   try {
-    return parse(value);
-  } catch (err) {
-    if (err instanceof InvalidJIDError) return null;
-    throw err;
+    // parse() throws nothing but InvalidJIDError (also for a value that is not a string)
+    return `${value instanceof JID ? value : parse(value)}`;
+  } catch {
+    return NaN;
   }
 }
 
 /** Whether two JIDs (JID objects or JID strings) are the same; an invalid string is equal to nothing. */
 export function equal(a: JID | string, b: JID | string): boolean {
-  const left = toJID(a);
-  const right = toJID(b);
-  if (!left || !right) return false;
-  return left === right || (left.local === right.local && left.domain === right.domain && left.resource === right.resource);
+  return key(a) === key(b);
 }
 
 /**
@@ -176,6 +149,5 @@ export function equal(a: JID | string, b: JID | string): boolean {
 export function jid(address: string): JID;
 export function jid(local: string | undefined | null, domain: string, resource?: string | null): JID;
 export function jid(first: string | undefined | null, domain?: string, resource?: string | null): JID {
-  if (domain === undefined && resource === undefined) return parse(first as string);
-  return new JID(first, domain as string, resource);
+  return domain === undefined && resource === undefined ? parse(first as string) : new JID(first, domain as string, resource);
 }

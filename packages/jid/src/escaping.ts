@@ -6,14 +6,9 @@
  */
 
 /** The escape sequences of XEP-0106 (lowercase only: the XEP says case is significant). */
-const SEQUENCE = /\\(20|22|26|27|2f|3a|3c|3e|40|5c)/g;
+const SEQUENCE = /\\(2[0267f]|3[ace]|40|5c)/g;
 /** Characters that escaping rewrites. */
-const ESCAPABLE = /[ "&'/:<>@\\]/;
-const ESCAPABLE_ALL = /[ "&'/:<>@\\]/g;
-const EDGE_WHITESPACE = /^\s+|\s+$/g;
-
-const escapeChar = (c: string): string => `\\${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
-const unescapeSequence = (_match: string, hex: string): string => String.fromCharCode(parseInt(hex, 16));
+const ESCAPABLE = /[ "&'/:<>@\\]/g;
 
 /**
  * Whether a local part given in user-facing form needs escaping: true when, once the existing
@@ -21,8 +16,7 @@ const unescapeSequence = (_match: string, hex: string): string => String.fromCha
  * `space\20cadet` (already escaped) gives false, `space cadet` and `c:\net` give true.
  */
 export function detectEscape(local: string | null | undefined): boolean {
-  if (!local) return false;
-  return ESCAPABLE.test(local.replace(SEQUENCE, ''));
+  return !!local && local.replace(SEQUENCE, '').search(ESCAPABLE) >= 0;
 }
 
 /**
@@ -31,7 +25,7 @@ export function detectEscape(local: string | null | undefined): boolean {
  * `escapeLocal('c:\\net')` is `'c\\3a\\5cnet'`.
  */
 export function escapeLocal(local: string): string {
-  return local.replace(EDGE_WHITESPACE, '').replace(ESCAPABLE_ALL, escapeChar);
+  return local.trim().replace(ESCAPABLE, (c) => `\\${c.charCodeAt(0).toString(16)}`);
 }
 
 /**
@@ -39,5 +33,5 @@ export function escapeLocal(local: string): string {
  * Anything that is not one of the ten sequences (`\2plus`, `foo\bar`, `\41`) is left as is.
  */
 export function unescapeLocal(local: string): string {
-  return local.indexOf('\\') === -1 ? local : local.replace(SEQUENCE, unescapeSequence);
+  return local.replace(SEQUENCE, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 }
