@@ -1,4 +1,4 @@
-import { Connection, type ConnectionOptions, type StreamHeader } from '@xmppkit/connection';
+import { Connection, type ConnectionOptions, type Status, type StreamHeader } from '@xmppkit/connection';
 import { ConnectionError, TimeoutError } from '@xmppkit/error';
 import { JID, jid as parseJid } from '@xmppkit/jid';
 
@@ -25,28 +25,31 @@ export function domainFromService(service: string): string {
  * and whose `start()` runs a whole login and resolves with the bound JID.
  */
 export class Client extends Connection {
-  readonly username: string | undefined;
-  readonly maxRedirects: number;
+  declare readonly username: string | undefined;
+  declare readonly maxRedirects: number;
   /** the service given in the options */
-  readonly initialService: string;
-  /** why the current start attempt failed, when a feature knows better than "disconnected" */
-  private startError: Error | null = null;
+  declare readonly initialService: string;
+  /** Run once at every start(), before connecting (stream management loads persisted state here). */
+  readonly startHooks: Array<() => Promise<void>> = [];
+  /** Run after every stop(), once the client is offline (stream management forgets its session here). */
+  readonly stopHooks: Array<() => void> = [];
+  /** True from stop() until the client is offline. */
+  stopping = false;
+  /** why the current attempt failed, when a feature knows better than "disconnected"; set by fail() until the next attempt */
+  #failure: Error | null = null;
   /** true while start() is running */
-  private starting = false;
-  /** set by fail() until the next connection attempt */
-  private failing = false;
+  #starting = false;
 
   constructor(options: ClientCoreOptions) {
-    let username = options.username;
-    let domain = options.domain;
-    if (username && username.includes('@')) {
+    let { username, domain } = options;
+    if (username?.includes('@')) {
       const parsed = parseJid(username);
       username = parsed.local;
       domain ??= parsed.domain;
     }
     domain ??= domainFromService(options.service);
     super({ ...options, domain });
-    if (!domain) throw new ConnectionError('bad-options', { text: 'no domain: pass `domain` or a service URL with a host name' });
+    if (!domain) throw new ConnectionError('bad-options', { text: 'no domain' });
     this.username = username;
     this.initialService = options.service;
     this.maxRedirects = options.maxRedirects ?? 3;
@@ -55,19 +58,19 @@ export class Client extends Connection {
   /** Our bare JID when the account is known, so servers can offer account-specific features. */
   protected override headerAttrs(): StreamHeader {
     const header = super.headerAttrs();
-    const from = this.jid ? this.jid.bare().toString() : this.username ? `${this.username}@${this.options.domain}` : undefined;
-    if (from) header.from = from;
+    header.from = this.jid ? this.jid.bare().toString() : this.username ? `${this.username}@${this.options.domain}` : undefined;
     return header;
   }
 
-  /** Run once at every start(), before connecting (stream management loads persisted state here). */
-  readonly startHooks: Array<() => Promise<void>> = [];
   /** The error that ended the last login or session, when a feature knew why (SASLError, StreamError...). */
   get lastFailure(): Error | null {
-    return this.startError;
+    return this.#failure;
   }
-  /** True from stop() until the client is offline. */
-  stopping = false;
+
+  /** True while `start()` has not settled yet. */
+  get isStarting(): boolean {
+    return this.#starting;
+  }
 
   /**
    * Connect, authenticate and bind; resolves with the bound JID once `online`.
@@ -75,19 +78,18 @@ export class Client extends Connection {
    * and leaves the client `offline`, ready for another `start()`.
    */
   async start(): Promise<JID> {
-    if (this.status !== 'offline' || this.starting) throw new ConnectionError('invalid-state', { text: `start() needs status offline, not ${this.starting ? 'starting' : this.status}` });
-    this.starting = true;
+    if (this.status !== 'offline' || this.#starting) throw new ConnectionError('invalid-state', { text: `needs status offline, not ${this.#starting ? 'starting' : this.status}` });
+    this.#starting = true;
     try {
       for (const hook of this.startHooks) await hook();
       return await this.establish();
     } catch (err) {
-      if (this.statusNow() !== 'offline') {
-        await this.disconnect();
-        if (this.statusNow() === 'disconnect') this.setStatus('offline');
-      }
+      // nothing to do when already offline: there is no socket, and the status is not disconnect
+      await this.disconnect();
+      if ((this.status as Status) === 'disconnect') this.setStatus('offline');
       throw err;
     } finally {
-      this.starting = false;
+      this.#starting = false;
     }
   }
 
@@ -99,23 +101,16 @@ export class Client extends Connection {
     for (let redirects = 0; ; redirects++) {
       this.redirect = null;
       try {
-        return await this.attempt(service);
+        return await this.#attempt(service);
       } catch (err) {
         const redirect = this.redirect as string | null;
-        if (redirect && redirects < this.maxRedirects) {
-          await this.disconnect();
-          if (this.statusNow() === 'disconnect') {
-            service = redirect;
-            continue;
-          }
-        }
-        throw err;
+        if (!redirect || redirects >= this.maxRedirects) throw err;
+        await this.disconnect();
+        if ((this.status as Status) !== 'disconnect') throw err;
+        service = redirect;
       }
     }
   }
-
-  /** Run after every stop(), once the client is offline (stream management forgets its session here). */
-  readonly stopHooks: Array<() => void> = [];
 
   override async stop(): Promise<void> {
     this.stopping = true;
@@ -128,50 +123,41 @@ export class Client extends Connection {
   }
 
   /** One connection attempt, from connect to online. */
-  private async attempt(service: string): Promise<JID> {
-    this.startError = null;
-    this.failing = false;
+  async #attempt(service: string): Promise<JID> {
+    this.#failure = this.lastStreamError = null;
+    const ms = this.options.timeout;
     let idle: ReturnType<typeof setTimeout> | undefined;
-    let onElement = (): void => {};
-    let cleanup = (): void => {};
+    // A server that stops answering during negotiation is given up after `timeout` of silence
+    // (fail() does nothing more once it has run).
+    const arm = (): void => {
+      clearTimeout(idle);
+      idle = setTimeout(() => this.fail(new TimeoutError(`server silent for ${ms} ms during login`)), ms);
+    };
+    // Settles `online` on status online or disconnect (with the disconnect's reason); with no status, it only stops.
+    let settle!: (status?: Status) => void;
     const online = new Promise<JID>((resolve, reject) => {
-      const onStatus = (status: string): void => {
-        if (status !== 'online') return;
-        cleanup();
-        resolve(this.jid as JID);
-      };
-      const onDisconnect = (info: { reason?: Error }): void => {
-        cleanup();
-        reject(this.startError ?? this.lastStreamError ?? info.reason ?? new ConnectionError('disconnected', { text: 'disconnected before online' }));
-      };
-      // A server that stops answering during negotiation is given up after `timeout` of silence.
-      const arm = (): void => {
+      settle = (status) => {
+        if (status && status !== 'online' && status !== 'disconnect') return;
         clearTimeout(idle);
-        if (this.failing) return;
-        idle = setTimeout(() => this.fail(new TimeoutError(`the server sent nothing for ${this.options.timeout} ms during login`)), this.options.timeout);
+        this.off('status', settle);
+        this.off('element', arm);
+        if (status === 'online') resolve(this.jid as JID);
+        else reject(this.signal.reason);
       };
-      onElement = arm;
-      cleanup = () => {
-        clearTimeout(idle);
-        this.off('status', onStatus);
-        this.off('disconnect', onDisconnect);
-        this.off('element', onElement);
-      };
-      this.on('status', onStatus);
-      this.on('disconnect', onDisconnect);
     });
     online.catch(() => undefined);
-    this.lastStreamError = null;
+    this.on('status', settle);
     try {
       await this.connect(service);
-      this.on('element', onElement);
-      onElement();
+      this.on('element', arm);
+      arm();
       await this.open();
+      return await online;
     } catch (err) {
-      cleanup();
-      throw this.startError ?? this.lastStreamError ?? err;
+      settle();
+      // the most precise cause known
+      throw this.#failure ?? this.lastStreamError ?? err;
     }
-    return online;
   }
 
   /**
@@ -179,31 +165,22 @@ export class Client extends Connection {
    * report it, close the stream and the socket. `start()` rejects with this error.
    */
   fail(error: Error): void {
-    if (this.failing) return;
-    this.failing = true;
-    this.startError = error;
-    this.emitError(error);
-    void (async () => {
-      await this.close();
-      await this.disconnect();
-    })().catch(() => undefined);
+    if (this.#failure) return;
+    this.emitError((this.#failure = error));
+    this.close()
+      .then(() => this.disconnect())
+      .catch(() => undefined);
   }
 
   /** Called by resource binding when a new session is ready: status `online` and the `online` event. */
   setOnline(jid: JID): void {
-    this.jid = jid;
-    this.setStatus('online', jid);
+    this.setStatus('online', (this.jid = jid));
   }
 
   /** Called by stream management when a session was resumed: status `online` again, without a new `online` event. */
   setResumed(jid: JID): void {
     this.jid = jid;
     this.setStatusQuietly('online');
-  }
-
-  /** True while `start()` has not settled yet. */
-  get isStarting(): boolean {
-    return this.starting;
   }
 }
 

@@ -1,4 +1,4 @@
-import { Client, type ClientCoreOptions } from '@xmppkit/client-core';
+import { Client } from '@xmppkit/client-core';
 import type { TransportFactory } from '@xmppkit/connection';
 import { debug } from '@xmppkit/debug';
 import { ConnectionError } from '@xmppkit/error';
@@ -46,50 +46,39 @@ const DEFAULT_WEBSOCKET: TransportFactory = websocket();
 
 /** The object `client()` returns: a Client with its parts attached. Every property is defined. */
 export class XMPPClient extends Client {
-  readonly middleware: MiddlewareManager;
-  readonly streamFeatures: StreamFeatures;
-  readonly iqCaller: IQCaller;
-  readonly iqCallee: IQCallee;
-  readonly sasl: SASL;
-  readonly resourceBinding: ResourceBinding;
-  readonly streamManagement: StreamManagement;
-  readonly reconnect: Reconnect;
+  declare readonly middleware: MiddlewareManager;
+  declare readonly streamFeatures: StreamFeatures;
+  declare readonly iqCaller: IQCaller;
+  declare readonly iqCallee: IQCallee;
+  declare readonly sasl: SASL;
+  declare readonly resourceBinding: ResourceBinding;
+  declare readonly streamManagement: StreamManagement;
+  declare readonly reconnect: Reconnect;
 
   constructor(options: ClientOptions) {
-    const coreOptions: ClientCoreOptions = {
-      service: options.service,
-      transports: options.transports ?? [DEFAULT_WEBSOCKET],
-    };
-    if (options.domain !== undefined) coreOptions.domain = options.domain;
-    if (options.username !== undefined) coreOptions.username = options.username;
-    if (options.lang !== undefined) coreOptions.lang = options.lang;
-    if (options.timeout !== undefined) coreOptions.timeout = options.timeout;
-    if (options.maxStanzaSize !== undefined) coreOptions.maxStanzaSize = options.maxStanzaSize;
-    super(coreOptions);
-    const entity = this;
-    this.middleware = middleware({ entity });
-    this.streamFeatures = streamFeatures({ middleware: this.middleware, entity });
+    // Only the options the core knows; `maxRedirects` is not a client() option, so it stays at its default of 3.
+    super({ ...options, maxRedirects: 3, transports: options.transports ?? [DEFAULT_WEBSOCKET] });
+    const entity: XMPPClient = this;
+    // One object for every part's dependencies, filled in as the parts are made (each takes what it needs).
+    const parts = { entity } as { entity: XMPPClient; middleware: MiddlewareManager; streamFeatures: StreamFeatures; iqCaller: IQCaller };
+    this.middleware = parts.middleware = middleware(parts);
+    this.streamFeatures = parts.streamFeatures = streamFeatures(parts);
     // Replies to requests in flight arrive on a resumed session, so they keep waiting across a resumption.
-    this.iqCaller = iqCaller({ entity, middleware: this.middleware }, { keepOnDisconnect: () => this.streamManagement.canResume });
-    this.iqCallee = iqCallee({ entity, middleware: this.middleware });
-    pingResponder(this.iqCallee);
-    let credentials: Credentials | CredentialsCallback | undefined = options.credentials;
-    if (!credentials && (options.username !== undefined || options.password !== undefined)) {
-      credentials = { username: this.username ?? '', password: options.password ?? '' };
-    }
-    this.sasl = sasl(
-      { streamFeatures: this.streamFeatures, entity },
-      { credentials, mechanisms: options.sasl?.mechanisms, allowPlaintext: options.sasl?.allowPlaintext },
-    );
-    this.resourceBinding = resourceBinding({ streamFeatures: this.streamFeatures, iqCaller: this.iqCaller, entity }, options.resource);
-    this.streamManagement = streamManagement({ entity, streamFeatures: this.streamFeatures }, options.streamManagement);
-    const sm = this.streamManagement;
-    const noReply = (text: string, cause?: unknown): ConnectionError => new ConnectionError('disconnected', { text, cause });
-    sm.on('resumeFailed', (err) => this.iqCaller.rejectAll(noReply('the session could not be resumed, so the reply will not come', err)));
-    this.stopHooks.push(() => this.iqCaller.rejectAll(noReply('the client stopped before the reply')));
+    const caller = (this.iqCaller = parts.iqCaller = iqCaller(parts, { keepOnDisconnect: () => sm.canResume }));
+    pingResponder((this.iqCallee = iqCallee(parts)));
+    const { password } = options;
+    const credentials: Credentials | CredentialsCallback | undefined =
+      options.credentials || (options.username !== undefined || password !== undefined ? { username: this.username ?? '', password: password ?? '' } : undefined);
+    // `sasl` holds mechanisms and allowPlaintext; credentials come last so they always win
+    this.sasl = sasl(parts, { ...options.sasl, credentials });
+    this.resourceBinding = resourceBinding(parts, options.resource);
+    const sm = (this.streamManagement = streamManagement(parts, options.streamManagement));
+    const noReply = (text: string, cause?: unknown): void => caller.rejectAll(new ConnectionError('disconnected', { text, cause }));
+    sm.on('resumeFailed', (err) => noReply('session could not be resumed', err));
+    this.stopHooks.push(() => noReply('client stopped'));
     this.reconnect = reconnect(entity, options.reconnect || {}, () => [sm.preferredService(entity.service), entity.service, entity.initialService]);
     if (options.reconnect === false) this.reconnect.stop();
-    if (options.debug !== false) debug(this, options.debug === true);
+    if (options.debug !== false) debug(entity, options.debug === true);
   }
 }
 

@@ -3,7 +3,7 @@ import { EventEmitter } from '@xmppkit/events';
 import type { JID } from '@xmppkit/jid';
 import { DEFAULT_MAX_STANZA_SIZE, Element, XMLError, xml } from '@xmppkit/xml';
 import { canTransition, type Status } from './status.js';
-import type { StreamHeader, Transport, TransportFactory } from './transport.js';
+import type { StreamHeader, Transport, TransportEvents, TransportFactory } from './transport.js';
 
 export const NS_STREAMS = 'http://etherx.jabber.org/streams';
 export const NS_STREAM_ERRORS = 'urn:ietf:params:xml:ns:xmpp-streams';
@@ -68,11 +68,10 @@ export type WriteElement = (element: Element, original: Element) => Promise<bool
 /** Runs on every outgoing element before it is written; returns the element to write or null to drop it. */
 export type OutgoingHook = (element: Element) => Element | null | Promise<Element | null>;
 
-const STANZAS = new Set(['iq', 'message', 'presence']);
+type TransportListeners = { [E in keyof TransportEvents]: (...args: TransportEvents[E]) => void };
 
-function isStreamElement(el: Element, local: string): boolean {
-  return el.name === `stream:${local}` || (el.name === local && el.attrs.xmlns === NS_STREAMS);
-}
+const STANZAS = new Set(['iq', 'message', 'presence']);
+const noop = (): void => undefined;
 
 /**
  * An XMPP stream over some transport, and its status machine. It knows nothing of
@@ -84,20 +83,26 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   jid: JID | null = null;
   /** the server's last stream header */
   root: Element | null = null;
-  /** the transport factories, first match wins */
-  readonly transports: TransportFactory[];
-  readonly options: { domain: string; lang: string | undefined; timeout: number; maxStanzaSize: number };
   /** the service the current or last connection used */
   service: string | null = null;
   /** the live transport, null when disconnected */
   transport: Transport | null = null;
   /** runs before every write; set by the middleware package */
   outgoing: OutgoingHook | null = null;
+  /** The last stream error on this connection: received, or sent by us (malformed XML, an unsupported version). */
+  lastStreamError: XMPPError | null = null;
+  /** Where the server asked us to go instead (see-other-host, WebSocket see-other-uri); consumed by the client. */
+  redirect: string | null = null;
+  /** Run before our stream close is sent (stream management sends its final `<a/>` here). Errors are ignored. */
+  readonly closeHooks: Array<() => Promise<void>> = [];
+  /** the transport factories, first match wins */
+  declare readonly transports: TransportFactory[];
+  declare readonly options: { domain: string; lang: string | undefined; timeout: number; maxStanzaSize: number };
 
-  private session: AbortController | null = null;
-  private closed: (() => void) | null = null;
-  private closedPromise: Promise<void> = Promise.resolve();
-  private detachTransport: (() => void) | null = null;
+  /** aborts when the current connection goes away */
+  #session: AbortController | undefined;
+  /** the listeners on the live transport */
+  #listeners: TransportListeners | undefined;
 
   constructor(options: ConnectionOptions = {}) {
     super();
@@ -112,22 +117,19 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   /** An AbortSignal that aborts when the current connection goes away. */
   get signal(): AbortSignal {
-    return this.session?.signal ?? AbortSignal.abort(new ConnectionError('not-connected'));
+    return this.#session?.signal ?? AbortSignal.abort(new ConnectionError('not-connected'));
   }
 
   /** Change status; throws on a transition the table does not allow (a bug, not a runtime condition). */
   protected setStatus<S extends Status>(status: S, ...args: ConnectionEvents[S]): void {
-    if (!canTransition(this.status, status)) throw new Error(`invalid status transition ${this.status} -> ${status}`);
-    this.status = status;
-    this.emit('status', status);
+    this.setStatusQuietly(status);
     (this.emit as (event: S, ...a: ConnectionEvents[S]) => boolean)(status, ...args);
   }
 
   /** Change status emitting only `status`, not the event of its name (a resumed session is `online` again without a new `online`). */
   protected setStatusQuietly(status: Status): void {
     if (!canTransition(this.status, status)) throw new Error(`invalid status transition ${this.status} -> ${status}`);
-    this.status = status;
-    this.emit('status', status);
+    this.emit('status', (this.status = status));
   }
 
   /** The status read afresh: after an await it may differ from what an earlier check narrowed it to. */
@@ -137,64 +139,77 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   /** Emit `error` without ever throwing, even when nobody listens. */
   emitError(error: Error): void {
-    if (this.listenerCount('error') > 0) this.emit('error', error);
+    if (this.listenerCount('error')) this.emit('error', error);
   }
 
   /** Open the transport to `service`. */
   async connect(service: string): Promise<void> {
-    if (this.status !== 'offline' && this.status !== 'disconnect') throw new ConnectionError('invalid-state', { text: `cannot connect while ${this.status}` });
+    if (!canTransition(this.status, 'connecting')) throw new ConnectionError('invalid-state', { text: this.status });
     const factory = this.transports.find((t) => t.accepts(service));
-    if (!factory) throw new ConnectionError('no-transport', { text: `no transport can reach ${service}` });
-    const session = new AbortController();
-    this.session = session;
+    if (!factory) throw new ConnectionError('no-transport', { text: service });
+    const session = (this.#session = new AbortController());
     this.service = service;
-    this.closedPromise = new Promise<void>((resolve) => (this.closed = resolve));
+    this.lastStreamError = null;
     this.setStatus('connecting', service);
-    const transport = factory.create({ service, maxStanzaSize: this.options.maxStanzaSize });
-    this.attach(transport);
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    const transport = (this.transport = factory.create({ service, maxStanzaSize: this.options.maxStanzaSize }));
+    // The status changes happen in these listeners, at once: what the server sends next finds them done.
+    const listeners: TransportListeners = (this.#listeners = {
+      element: (el) => this.onElement(el),
+      close: (clean, reason) => this.onTransportClose(transport, clean, reason),
+      error: (error) => this.onTransportError(error),
+      input: (data) => this.emit('input', data),
+      output: (data) => this.emit('output', data),
+      redirect: (target) => (this.redirect = target),
+      header: (root) => {
+        if (this.status !== 'opening') return;
+        if (root.attrs.version === '1.0') this.setStatus('open', (this.root = root));
+        else {
+          // open() rejects with it once disconnected
+          this.lastStreamError = new StreamError('unsupported-version', { text: `version ${root.attrs.version}` });
+          void this.streamError('unsupported-version');
+        }
+      },
+      streamEnd: () => {
+        const closing = this.status === 'closing';
+        if (canTransition(this.status, 'close')) {
+          this.setStatus('close', { clean: true });
+          if (closing) return; // close() waits for this
+          // The server closed its stream first: close ours too, then the socket.
+          transport.closeStream().catch(noop);
+        }
+        void this.disconnect();
+      },
+    });
+    for (const event in listeners) transport.on(event as 'close', listeners[event as 'close']);
     try {
-      await Promise.race([
-        transport.connect(session.signal),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new TimeoutError(`could not connect to ${service} within ${this.options.timeout} ms`)), this.options.timeout);
+      await this.#until(
+        'connect',
+        transport.connect(session.signal).then(() => {
+          if (this.status === 'connecting') this.setStatus('connect');
         }),
-      ]);
-    } catch (err) {
-      const error = err instanceof Error ? err : new Error(String(err));
-      transport.destroy(error);
-      this.onTransportClose(transport, false, error);
+      );
+    } catch (error) {
+      transport.destroy(error as Error);
+      this.onTransportClose(transport, false, error as Error);
       throw error;
-    } finally {
-      clearTimeout(timer);
     }
-    if (this.transport !== transport || this.statusNow() !== 'connecting') throw new ConnectionError('disconnected', { text: 'disconnected while connecting' });
-    this.setStatus('connect');
   }
 
   /** The header we send; `client-core` adds `from`. */
   protected headerAttrs(): StreamHeader {
-    const header: StreamHeader = { to: this.options.domain, version: '1.0' };
-    if (this.options.lang) header['xml:lang'] = this.options.lang;
-    return header;
+    return { to: this.options.domain, version: '1.0', 'xml:lang': this.options.lang || undefined };
   }
 
   /** Send our stream header and wait for the server's. */
   async open(): Promise<Element> {
     const transport = this.requireTransport();
     this.setStatus('opening');
-    const header = this.waitFor<Element>(transport, 'header', `no stream header within ${this.options.timeout} ms`);
-    header.catch(() => undefined); // awaited below; this only keeps an early rejection from being reported as unhandled
-    await transport.openStream(this.headerAttrs());
-    const root = await header;
-    if (this.transport !== transport || this.status !== 'opening') throw this.lastStreamError ?? new ConnectionError('disconnected', { text: `connection ${this.status} while opening the stream` });
-    if (root.attrs.version !== '1.0') {
-      await this.streamError('unsupported-version');
-      throw new StreamError('unsupported-version', { text: `server offered version ${root.attrs.version ?? '(none)'}` });
+    try {
+      await Promise.all([this.#until('open'), transport.openStream(this.headerAttrs())]);
+    } catch (error) {
+      throw this.lastStreamError ?? error;
     }
-    this.root = root;
-    this.setStatus('open', root);
-    return root;
+    return this.root as Element;
   }
 
   /** Restart the stream (after authentication). */
@@ -205,50 +220,41 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   /** Close our end of the stream and wait for the server to close its end. */
   async close(): Promise<CloseInfo> {
     const transport = this.transport;
-    if (!transport || !['connect', 'opening', 'open', 'online'].includes(this.status)) return { clean: false };
+    // a stream can be closed from connect, opening, open and online
+    if (!transport || !canTransition(this.status, 'closing')) return { clean: false };
     this.setStatus('closing');
-    const ended = this.waitFor<void>(transport, 'streamEnd', `stream not closed within ${this.options.timeout} ms`);
-    ended.catch(() => undefined); // awaited below
-    let clean = true;
+    const closed = this.#until('close');
+    closed.catch(noop); // awaited below; this only keeps an early rejection from being reported as unhandled
     try {
-      for (const hook of this.closeHooks) await hook().catch(() => undefined);
+      for (const hook of this.closeHooks) await hook().catch(noop);
       await transport.closeStream();
-      await ended;
+      await closed;
+      return { clean: true };
     } catch {
-      clean = false;
+      const info = { clean: false };
+      if (this.status === 'closing') this.setStatus('close', info);
+      return info;
     }
-    const info = { clean };
-    if (this.status === 'closing') this.setStatus('close', info);
-    return info;
   }
-
-  /** Run before our stream close is sent (stream management sends its final `<a/>` here). Errors are ignored. */
-  readonly closeHooks: Array<() => Promise<void>> = [];
 
   /** Close the socket; if it does not close in time, drop it. */
   async disconnect(): Promise<void> {
     const transport = this.transport;
     if (!transport) return;
     if (this.status !== 'disconnecting') this.setStatus('disconnecting');
+    const closed = this.#until('disconnect').catch((error: Error) => error);
     transport.end();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timedOut = await Promise.race([
-      this.closedPromise.then(() => false),
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(true), this.options.timeout);
-      }),
-    ]);
-    clearTimeout(timer);
-    if (timedOut && this.transport === transport) {
+    const timedOut = await closed;
+    if (this.transport === transport) {
       transport.destroy();
-      this.onTransportClose(transport, false, new TimeoutError('socket did not close in time'));
+      this.onTransportClose(transport, false, timedOut as Error);
     }
   }
 
   /** Close the stream, close the socket, and go offline. */
   async stop(): Promise<void> {
-    if (this.status === 'offline') return;
-    if (['connect', 'opening', 'open', 'online'].includes(this.status)) await this.close();
+    // close() and disconnect() do nothing when there is no stream or no socket
+    await this.close();
     await this.disconnect();
     if (this.status === 'disconnect') this.setStatus('offline');
   }
@@ -257,10 +263,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   async streamError(condition: string, text?: string): Promise<void> {
     const transport = this.transport;
     if (!transport) return;
-    const error = xml('stream:error', { 'xmlns:stream': NS_STREAMS }, xml(condition, NS_STREAM_ERRORS));
-    if (text) error.appendChild(xml('text', NS_STREAM_ERRORS, text));
     try {
-      await transport.send(error);
+      await transport.send(xml('stream:error', { 'xmlns:stream': NS_STREAMS }, xml(condition, NS_STREAM_ERRORS), text && xml('text', NS_STREAM_ERRORS, text)));
       await transport.closeStream();
     } catch {
       // the link may already be gone; the disconnect below still happens
@@ -280,12 +284,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   /** Send an element, after the outgoing hook (which may change or drop it). Rejects when it cannot be sent. */
   async send(element: Element): Promise<void> {
-    let out: Element | null = element;
-    if (this.outgoing) {
-      out = await this.outgoing(element);
-      if (out === null) return;
-    }
-    if (await this.writeElement(out, element)) this.emit('send', out);
+    const out = this.outgoing ? await this.outgoing(element) : element;
+    if (out && (await this.writeElement(out, element))) this.emit('send', out);
   }
 
   /** Send several elements in order. */
@@ -310,111 +310,60 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   protected requireTransport(): Transport {
     const transport = this.transport;
-    if (!transport || this.status === 'connecting') throw new ConnectionError('not-connected', { text: `cannot send while ${this.status}` });
+    if (!transport || this.status === 'connecting') throw new ConnectionError('not-connected');
     return transport;
   }
 
-  /** Wait for a transport event, bounded by the timeout and by the connection's lifetime. */
-  private waitFor<T>(transport: Transport, event: 'header' | 'streamEnd', timeoutText: string): Promise<T> {
-    const signal = this.signal;
-    return new Promise<T>((resolve, reject) => {
-      const done = (): void => {
+  /**
+   * Resolves when the status becomes `target`; rejects when it becomes `disconnect` first (with the reason),
+   * after the timeout (TimeoutError), or when `promise` rejects.
+   */
+  #until(target: Status, promise?: Promise<unknown>): Promise<void> {
+    const ms = this.options.timeout;
+    return new Promise<void>((resolve, reject) => {
+      const done = (error?: unknown): void => {
         clearTimeout(timer);
-        transport.off(event, onEvent);
-        signal.removeEventListener('abort', onAbort);
+        this.off('status', onStatus);
+        if (error) reject(error);
+        else resolve();
       };
-      const onEvent = (value?: Element): void => {
-        done();
-        resolve(value as T);
+      const onStatus = (status: Status): void => {
+        if (status === target) done();
+        else if (status === 'disconnect') done(this.signal.reason);
       };
-      const onAbort = (): void => {
-        done();
-        reject(signal.reason instanceof Error ? signal.reason : new ConnectionError('disconnected'));
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new TimeoutError(timeoutText));
-      }, this.options.timeout);
-      if (signal.aborted) return onAbort();
-      transport.on(event, onEvent);
-      signal.addEventListener('abort', onAbort, { once: true });
+      // made now, while the status is the one that lasts too long
+      const timer = setTimeout(done, ms, new TimeoutError(`still ${this.status} after ${ms} ms`));
+      this.on('status', onStatus);
+      promise?.catch(done);
     });
-  }
-
-  private attach(transport: Transport): void {
-    this.transport = transport;
-    const onElement = (el: Element): void => this.onElement(el);
-    const onStreamEnd = (): void => this.onStreamEnd();
-    const onClose = (clean: boolean, reason?: Error): void => this.onTransportClose(transport, clean, reason);
-    const onError = (err: Error): void => this.onTransportError(err);
-    const onInput = (data: string): void => void this.emit('input', data);
-    const onOutput = (data: string): void => void this.emit('output', data);
-    const onRedirect = (service: string): void => {
-      this.redirect = service;
-    };
-    transport.on('element', onElement);
-    transport.on('streamEnd', onStreamEnd);
-    transport.on('close', onClose);
-    transport.on('error', onError);
-    transport.on('input', onInput);
-    transport.on('output', onOutput);
-    transport.on('redirect', onRedirect);
-    this.detachTransport = () => {
-      transport.off('element', onElement);
-      transport.off('streamEnd', onStreamEnd);
-      transport.off('close', onClose);
-      transport.off('error', onError);
-      transport.off('input', onInput);
-      transport.off('output', onOutput);
-      transport.off('redirect', onRedirect);
-    };
   }
 
   protected onTransportClose(transport: Transport, clean: boolean, reason?: Error): void {
     if (this.transport !== transport) return;
-    this.detachTransport?.();
-    this.detachTransport = null;
+    const listeners = this.#listeners as TransportListeners;
+    for (const event in listeners) transport.off(event as 'close', listeners[event as 'close']);
     this.transport = null;
-    const wasClosing = this.status === 'disconnecting' || this.status === 'close';
-    const info: DisconnectInfo = { clean: clean && wasClosing };
-    if (reason) info.reason = reason;
-    this.session?.abort(reason ?? new ConnectionError('disconnected', { text: 'the connection closed' }));
-    this.closed?.();
-    this.setStatus('disconnect', info);
+    (this.#session as AbortController).abort(reason ?? new ConnectionError('disconnected'));
+    // clean: closed on purpose, after the stream
+    this.setStatus('disconnect', { clean: clean && (this.status === 'disconnecting' || this.status === 'close'), reason });
   }
 
   protected onTransportError(error: Error): void {
     if (error instanceof XMLError) {
       // The peer sent XML we refuse: tell it why, then hang up (RFC 6120 section 4.9).
-      const streamErr = new StreamError(error.condition, { text: error.message, cause: error });
-      this.lastStreamError = streamErr;
-      this.emitError(streamErr);
+      this.emitError((this.lastStreamError = new StreamError(error.condition, { text: error.message, cause: error })));
       void this.streamError(error.condition);
-      return;
-    }
-    this.emitError(error);
-  }
-
-  private onStreamEnd(): void {
-    if (this.status === 'closing') return; // close() is waiting for it
-    // The server closed its stream: close ours too, then the socket.
-    const transport = this.transport;
-    if (!transport) return;
-    if (['connect', 'opening', 'open', 'online'].includes(this.status)) {
-      this.setStatus('close', { clean: true });
-      transport.closeStream().catch(() => undefined);
-    }
-    void this.disconnect();
+    } else this.emitError(error);
   }
 
   protected onElement(element: Element): void {
     // A throwing listener is the application's bug, not bad XML: report it and keep the stream.
-    this.emitSafely('element', element);
-    this.emitSafely(STANZAS.has(element.name) ? 'stanza' : 'nonza', element);
-    if (isStreamElement(element, 'error')) this.onStreamError(element);
+    this.#emitSafely('element', element);
+    this.#emitSafely(STANZAS.has(element.name) ? 'stanza' : 'nonza', element);
+    if (element.name === 'stream:error' || (element.name === 'error' && element.attrs.xmlns === NS_STREAMS)) this.onStreamError(element);
   }
 
-  private emitSafely(event: 'element' | 'stanza' | 'nonza', element: Element): void {
+  #emitSafely(event: 'element' | 'stanza' | 'nonza', element: Element): void {
     try {
       this.emit(event, element);
     } catch (err) {
@@ -424,21 +373,13 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   /** A `<stream:error/>` from the server: report it and hang up (following see-other-host when asked). */
   protected onStreamError(element: Element): void {
-    const error = StreamError.fromElement(element);
-    if (error.condition === 'see-other-host' && this.service) {
-      const target = element.getChildText('see-other-host', NS_STREAM_ERRORS)?.trim();
-      const service = target ? seeOtherHost(this.service, target) : null;
-      if (service) this.redirect = service;
-    }
-    this.lastStreamError = error;
+    const error = (this.lastStreamError = StreamError.fromElement(element));
+    const target = element.getChildText('see-other-host', NS_STREAM_ERRORS)?.trim();
+    const service = target && seeOtherHost(this.service as string, target);
+    if (service) this.redirect = service;
     this.emitError(error);
     void this.disconnect();
   }
-
-  /** The last stream error received on this connection. */
-  lastStreamError: XMPPError | null = null;
-  /** Where the server asked us to go instead (see-other-host, WebSocket see-other-uri); consumed by the client. */
-  redirect: string | null = null;
 }
 
 /** The service URL with its host (and port, when given) replaced by a see-other-host target. */
@@ -448,7 +389,7 @@ export function seeOtherHost(service: string, target: string): string | null {
     const probe = new URL(`${url.protocol}//${target}`);
     url.hostname = probe.hostname;
     url.port = probe.port;
-    return url.toString();
+    return `${url}`;
   } catch {
     return null;
   }

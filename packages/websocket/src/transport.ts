@@ -33,17 +33,9 @@ export interface WebSocketOptions {
 
 const OPEN = 1;
 const STANZAS = new Set(['iq', 'message', 'presence']);
-
-/** RFC 7395 section 3.3: with no stream root to inherit from, stanzas carry `jabber:client` themselves. */
-function serialize(element: Element): string {
-  if (element.attrs.xmlns === undefined && STANZAS.has(element.name)) element.attrs.xmlns = 'jabber:client';
-  return element.toString();
-}
-
-function isLoopback(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '');
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host) || host.endsWith('.localhost');
-}
+const DONE: Promise<void> = Promise.resolve();
+const ignore = (): void => undefined;
+let decoder: TextDecoder | undefined;
 
 /**
  * XMPP over WebSocket (RFC 7395): one element per message, `<open/>`/`<close/>` framing,
@@ -51,218 +43,169 @@ function isLoopback(hostname: string): boolean {
  * and writes paused while the socket's buffer is full.
  */
 export class WebSocketTransport extends EventEmitter<TransportEvents> implements Transport {
-  readonly secure: boolean;
-  readonly loopback: boolean;
-  private socket: WebSocketLike | null = null;
-  private parser: Parser;
-  private wsListener: ((data: unknown, isBinary: boolean) => void) | undefined;
-  private readonly highWaterMark: number;
-  private closedEmitted = false;
+  declare readonly secure: boolean;
+  declare readonly loopback: boolean;
+  declare readonly options: TransportOptions;
+  readonly #WebSocket: WebSocketConstructor;
+  readonly #highWaterMark: number;
+  readonly #parser: Parser;
+  #socket: WebSocketLike | null | undefined;
+  #onWsMessage: ((data: unknown, isBinary: boolean) => void) | undefined;
 
   constructor(
-    private readonly WebSocketImpl: WebSocketConstructor,
-    readonly options: TransportOptions,
+    WebSocketImpl: WebSocketConstructor,
+    options: TransportOptions,
     wsOptions: WebSocketOptions = {},
   ) {
     super();
-    const url = new URL(options.service);
-    this.secure = url.protocol === 'wss:';
-    this.loopback = isLoopback(url.hostname);
-    this.highWaterMark = wsOptions.highWaterMark ?? 1024 * 1024;
-    this.parser = this.makeParser();
-  }
-
-  private makeParser(): Parser {
-    const parser = new Parser({ mode: 'fragments', maxStanzaSize: this.options.maxStanzaSize });
-    parser.on('element', (el) => this.onFrameElement(el));
-    parser.on('error', (err) => this.emit('error', err));
-    return parser;
-  }
-
-  private onFrameElement(el: Element): void {
-    if (el.attrs.xmlns === NS_FRAMING) {
-      if (el.name === 'open') return void this.emit('header', el);
-      if (el.name === 'close') {
-        const uri = el.attrs['see-other-uri'];
-        if (uri) this.emit('redirect', uri);
-        return void this.emit('streamEnd');
+    this.options = options;
+    const { protocol, hostname } = new URL(options.service);
+    this.secure = protocol === 'wss:';
+    // localhost, *.localhost, 127.0.0.0/8 and ::1 (the URL parser lower-cases and normalises the host)
+    this.loopback = /^(\[::1\]|localhost|.*\.localhost|127(\.\d+){3})$/.test(hostname);
+    this.#WebSocket = WebSocketImpl;
+    this.#highWaterMark = wsOptions.highWaterMark ?? 1 << 20;
+    const parser = (this.#parser = new Parser({ mode: 'fragments', maxStanzaSize: options.maxStanzaSize }));
+    parser.on('element', (el) => {
+      if (el.attrs.xmlns === NS_FRAMING) {
+        if (el.name === 'open') return void this.emit('header', el);
+        if (el.name === 'close') {
+          const uri = el.attrs['see-other-uri'];
+          if (uri) this.emit('redirect', uri);
+          return void this.emit('streamEnd');
+        }
       }
-    }
-    this.emit('element', el);
+      this.emit('element', el);
+    });
+    parser.on('error', (err) => this.emit('error', err));
   }
 
   connect(signal: AbortSignal): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      let settled = false;
-      const fail = (err: Error): void => {
-        if (settled) return;
-        settled = true;
-        reject(err);
+      // A constructor that throws (a bad URL) rejects this promise.
+      const socket = (this.#socket = new this.#WebSocket(this.options.service, ['xmpp']));
+      let open = false;
+      // Runs once: a failure drops the socket, which detaches every handler, and the abort listener goes.
+      const settle = (err?: Error): void => {
+        signal.removeEventListener('abort', onAbort);
+        if (err) {
+          this.destroy(err);
+          reject(err);
+        } else {
+          open = true;
+          resolve();
+        }
       };
-      let socket: WebSocketLike;
-      try {
-        socket = new this.WebSocketImpl(this.options.service, ['xmpp']);
-      } catch (err) {
-        fail(err instanceof Error ? err : new Error(String(err)));
-        return;
-      }
-      this.socket = socket;
+      const onAbort = (): void => settle(signal.reason instanceof Error ? signal.reason : new ConnectionError('aborted'));
+      signal.addEventListener('abort', onAbort);
       socket.binaryType = 'arraybuffer';
-      const onAbort = (): void => {
-        this.destroy();
-        fail(signal.reason instanceof Error ? signal.reason : new ConnectionError('aborted'));
+      socket.onopen = () => settle(socket.protocol === 'xmpp' ? undefined : new ConnectionError('bad-subprotocol', { text: `"${socket.protocol}"` }));
+      // ws gives an ErrorEvent (`message`, `error`), browsers a bare Event
+      socket.onerror = ({ message, error }) => {
+        const err = new ConnectionError(/subprotocol/i.test(message as string) ? 'bad-subprotocol' : 'connection-failed', { text: message || this.options.service, cause: error });
+        if (open) this.emit('error', err);
+        else settle(err);
       };
-      signal.addEventListener('abort', onAbort, { once: true });
-      socket.onopen = () => {
-        signal.removeEventListener('abort', onAbort);
-        if (socket.protocol !== 'xmpp') {
-          this.detach();
-          socket.close(1002, 'xmpp subprotocol required');
-          fail(new ConnectionError('bad-subprotocol', { text: `server answered with subprotocol "${socket.protocol}" instead of "xmpp"` }));
-          return;
-        }
-        settled = true;
-        resolve();
+      socket.onclose = ({ code, reason, wasClean }) => {
+        const clean = wasClean && (code === 1000 || code === 1001 || code === 1005);
+        const err = new ConnectionError(open ? 'connection-lost' : 'connection-failed', { text: `code ${code} ${reason}`.trim() });
+        if (!open) return settle(err);
+        this.#detach();
+        this.emit('close', clean, clean ? undefined : err);
       };
-      socket.onerror = (ev) => {
-        const cause = ev.error instanceof Error ? ev.error : undefined;
-        const message = cause?.message ?? ev.message ?? '';
-        const condition = /subprotocol/i.test(message) ? 'bad-subprotocol' : 'connection-failed';
-        const err = new ConnectionError(condition, { text: `WebSocket error on ${this.options.service}${cause ? `: ${cause.message}` : ev.message ? `: ${ev.message}` : ''}`, cause });
-        if (!settled) {
-          signal.removeEventListener('abort', onAbort);
-          this.detach();
-          fail(err);
-        } else this.emit('error', err);
-      };
-      socket.onclose = (ev) => {
-        signal.removeEventListener('abort', onAbort);
-        if (!settled) {
-          this.detach();
-          fail(new ConnectionError('connection-failed', { text: `could not connect to ${this.options.service} (code ${ev.code})` }));
-          return;
-        }
-        const clean = ev.wasClean && (ev.code === 1000 || ev.code === 1001 || ev.code === 1005);
-        this.emitClose(clean, clean ? undefined : new ConnectionError('connection-lost', { text: `WebSocket closed with code ${ev.code}${ev.reason ? ` (${ev.reason})` : ''}` }));
-      };
-      if (typeof socket.on === 'function' && typeof socket.off === 'function') {
-        // ws: a text frame arrives as a Buffer of UTF-8 with isBinary false.
-        this.wsListener = (data, isBinary) => this.onMessage(isBinary ? data : String(data));
-        socket.on('message', this.wsListener);
-      } else socket.onmessage = (ev) => this.onMessage(ev.data);
+      if (socket.on && socket.off) {
+        // ws: its EventEmitter API spares a MessageEvent per frame; a text frame arrives as a Buffer with isBinary false.
+        socket.on('message', (this.#onWsMessage = (data, isBinary) => this.#onMessage(isBinary ? data : String(data))));
+      } else socket.onmessage = (ev) => this.#onMessage(ev.data);
     });
   }
 
-  private onMessage(data: unknown): void {
-    let text: string;
-    if (typeof data === 'string') text = data;
-    else if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) text = (decoder ??= new TextDecoder()).decode(data);
-    else return;
+  #onMessage(data: unknown): void {
+    // binaryType is arraybuffer: data is a string or an ArrayBuffer
+    const text = typeof data === 'string' ? data : (decoder ??= new TextDecoder()).decode(data as ArrayBuffer);
     // A frame is a whole element; refuse it whole when it is too big rather than parse it.
-    if (text.length > this.options.maxStanzaSize) {
-      this.emit('error', new XMLError('policy-violation', `stanza larger than ${this.options.maxStanzaSize} characters`));
-      return;
+    if (text.length > this.options.maxStanzaSize) this.emit('error', new XMLError('policy-violation', `stanza larger than ${this.options.maxStanzaSize} characters`));
+    else {
+      this.emit('input', text);
+      this.#parser.write(text);
     }
-    this.emit('input', text);
-    this.parser.write(text);
   }
 
-  private emitClose(clean: boolean, reason?: Error): void {
-    if (this.closedEmitted) return;
-    this.closedEmitted = true;
-    this.detach();
-    this.emit('close', clean, reason);
-  }
-
-  private detach(): void {
-    const socket = this.socket;
+  #detach(): void {
+    const socket = this.#socket;
     if (!socket) return;
-    socket.onopen = null;
-    socket.onmessage = null;
-    if (this.wsListener) socket.off?.('message', this.wsListener);
-    this.wsListener = undefined;
+    socket.onopen = socket.onmessage = socket.onclose = null;
+    if (this.#onWsMessage) socket.off?.('message', this.#onWsMessage);
     // Keep swallowing errors: `ws` emits one when a socket still connecting is dropped, and an
     // EventEmitter error with no listener would crash the host process.
     socket.onerror = ignore;
-    socket.onclose = null;
-    this.socket = null;
+    this.#socket = null;
   }
 
-  async openStream(header: StreamHeader): Promise<void> {
-    this.parser = this.makeParser();
-    await this.write(xml('open', { xmlns: NS_FRAMING, ...header }).toString());
+  openStream(header: StreamHeader): Promise<void> {
+    this.#parser.reset();
+    return this.#write(xml('open', { xmlns: NS_FRAMING, ...header }));
   }
 
-  async closeStream(): Promise<void> {
-    await this.write(xml('close', NS_FRAMING).toString());
+  closeStream(): Promise<void> {
+    return this.#write(xml('close', NS_FRAMING));
   }
 
   send(element: Element): Promise<void> {
-    let data: string;
-    try {
-      data = serialize(element);
-    } catch (err) {
-      return rejected(err);
-    }
-    return this.write(data);
+    return this.#write(element);
   }
 
   async sendMany(elements: readonly Element[]): Promise<void> {
-    for (const element of elements) await this.write(serialize(element));
+    for (const element of elements) await this.#write(element);
+  }
+
+  write(data: string): Promise<void> {
+    return this.#write(data);
   }
 
   /** Not async on purpose: a write that needs no waiting returns a settled promise, with no extra turn. */
-  write(data: string): Promise<void> {
-    const socket = this.socket;
-    if (!socket || socket.readyState !== OPEN) return Promise.reject(new ConnectionError('not-connected', { text: 'the WebSocket is not open' }));
+  #write(data: string | Element): Promise<void> {
+    const socket = this.#socket;
+    if (socket?.readyState !== OPEN) return Promise.reject(new ConnectionError('not-connected'));
     try {
+      if (typeof data !== 'string') {
+        // RFC 7395 section 3.3: with no stream root to inherit from, stanzas carry `jabber:client` themselves.
+        if (data.attrs.xmlns === undefined && STANZAS.has(data.name)) data.attrs.xmlns = 'jabber:client';
+        data = data.toString();
+      }
       socket.send(data);
       this.emit('output', data);
     } catch (err) {
-      return rejected(err);
+      return Promise.reject(err);
     }
-    return socket.bufferedAmount > this.highWaterMark ? this.drain(socket) : DONE;
+    return socket.bufferedAmount > this.#highWaterMark ? this.#drain(socket) : DONE;
   }
 
   /** Wait until the socket's buffer falls below half the high-water mark (browsers have no drain event). */
-  private async drain(socket: WebSocketLike): Promise<void> {
-    while (socket.readyState === OPEN && socket.bufferedAmount > this.highWaterMark / 2) {
+  async #drain(socket: WebSocketLike): Promise<void> {
+    while (socket.readyState === OPEN && socket.bufferedAmount > this.#highWaterMark / 2) {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
   }
 
   end(): void {
-    const socket = this.socket;
-    if (!socket) return;
-    try {
-      socket.close(1000);
-    } catch {
-      this.destroy();
-    }
+    this.#socket?.close(1000);
   }
 
   destroy(reason?: Error): void {
-    const socket = this.socket;
+    const socket = this.#socket;
     if (!socket) return;
-    this.detach();
-    try {
-      if (socket.terminate) socket.terminate();
-      else socket.close();
-    } catch {
-      // already gone
-    }
+    this.#detach();
+    // neither throws, whatever the socket's state
+    if (socket.terminate) socket.terminate();
+    else socket.close();
     // Report at once: a dead link must not wait for a close handshake that will never come.
-    queueMicrotask(() => this.emitClose(false, reason ?? new ConnectionError('connection-lost', { text: 'the WebSocket was dropped' })));
+    queueMicrotask(() => this.emit('close', false, reason ?? new ConnectionError('connection-lost')));
   }
 }
 
-let decoder: TextDecoder | undefined;
-const DONE: Promise<void> = Promise.resolve();
-const ignore = (): void => undefined;
-const rejected = (err: unknown): Promise<never> => Promise.reject(err instanceof Error ? err : new Error(String(err)));
-
 /** A TransportFactory for `ws:` and `wss:` services, on the given WebSocket implementation. */
-export function websocketFactory(WebSocketImpl: WebSocketConstructor, wsOptions: WebSocketOptions = {}): TransportFactory {
+export function websocketFactory(WebSocketImpl: WebSocketConstructor, wsOptions?: WebSocketOptions): TransportFactory {
   return {
     name: 'websocket',
     accepts: (service) => /^wss?:\/\//i.test(service),
