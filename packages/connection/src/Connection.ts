@@ -162,8 +162,14 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       redirect: (target) => (this.redirect = target),
       header: (root) => {
         if (this.status !== 'opening') return;
-        if (root.attrs.version === '1.0') this.setStatus('open', (this.root = root));
-        else {
+        if (root.attrs.version === '1.0') {
+          // A throwing status listener is the application's bug, not bad XML: report it, keep the stream.
+          try {
+            this.setStatus('open', (this.root = root));
+          } catch (err) {
+            this.emitError(err instanceof Error ? err : new Error(String(err)));
+          }
+        } else {
           // open() rejects with it once disconnected
           this.lastStreamError = new StreamError('unsupported-version', { text: `version ${root.attrs.version}` });
           void this.streamError('unsupported-version');
@@ -333,7 +339,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       };
       // made now, while the status is the one that lasts too long
       const timer = setTimeout(done, ms, new TimeoutError(`still ${this.status} after ${ms} ms`));
-      this.on('status', onStatus);
+      // first in line: an application listener that throws cannot keep it from seeing the status
+      this.prependListener('status', onStatus);
       promise?.catch(done);
     });
   }

@@ -337,6 +337,21 @@ describe('Connection lifecycle', () => {
     await expect(opening).rejects.toMatchObject({ name: 'StreamError', condition: 'unsupported-version' });
   });
 
+  it('reports a status listener that throws on open as an error event, and the stream stays open', async () => {
+    const { server, conn } = setup();
+    const errors: Error[] = [];
+    conn.on('error', (e) => errors.push(e));
+    conn.on('status', (s) => {
+      if (s === 'open') throw new Error('listener bug');
+    });
+    const peer = await openStream(server, conn);
+    expect(conn.status).toBe('open');
+    expect(errors.map((e) => e.message)).toEqual(['listener bug']);
+    expect(conn.lastStreamError).toBeNull();
+    peer.send(xml('message', { xmlns: 'jabber:client' }));
+    await vi.waitFor(() => expect(conn.status).toBe('open'));
+  });
+
   it('sends xml:lang in the header when lang is set', async () => {
     const { server, conn } = setup({ lang: 'fr' });
     const peer = await openStream(server, conn);
