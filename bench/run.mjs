@@ -242,7 +242,8 @@ function bundle() {
       raw: code.length,
       gzip: gzipSync(code, { level: 9 }).length,
       brotli: brotliCompressSync(code).length,
-      scram: code.includes('SCRAM-SHA-1'),
+      // the mechanism name is either written out or built from 'SCRAM-' and the hash name
+      scram: code.includes('SCRAM-SHA-1') || (code.includes('SCRAM-') && /["'`]SHA-1["'`]/.test(code.toString())),
     };
   };
   return {
