@@ -6,35 +6,26 @@ import * as ltxElement from 'ltx/src/Element.js';
 import { escapeXML, escapeXMLText } from './escape.js';
 
 const LtxElement = (ltxElement as unknown as { default: typeof LtxElementClass }).default;
-
-/**
- * The XML text of an element: the same output as ltx's `toString()`, built by plain string
- * concatenation (no writer callback per token), and escaping only strings that need it.
- */
-function serialize(el: Element): string {
-  let out = `<${el.name}`;
-  const attrs = el.attrs;
-  for (const key in attrs) {
-    const value: unknown = attrs[key];
-    if (value !== undefined && value !== null) out += ` ${key}="${escapeXML(typeof value === 'string' ? value : String(value))}"`;
-  }
-  const children = el.children as unknown[];
-  if (children.length === 0) return `${out}/>`;
-  out += '>';
-  for (const child of children) {
-    if (child === undefined || child === null) continue;
-    if (typeof child === 'string') out += escapeXMLText(child);
-    else if (child instanceof Element) out += serialize(child);
-    else if (typeof (child as { write?: unknown }).write === 'function') out += String(child); // a plain ltx element
-    else out += escapeXMLText(String(child));
-  }
-  return `${out}</${el.name}>`;
-}
+// The same constructor, typed with our attributes.
+const Base = LtxElement as unknown as new (name: string, attrs?: Attrs | string) => LtxElementClass;
 
 /** Attribute values of an element. `undefined` values are never serialised. */
 export type Attrs = Record<string, string | undefined>;
 /** A child of an element: an element or a text node. */
 export type Node = Element | string;
+
+// ltx's methods, typed with our Element (declaration merging: no code).
+export interface Element {
+  attrs: Attrs;
+  children: Node[];
+  parent: Element | null;
+  getChild(name: string, xmlns?: string): Element | undefined;
+  getChildren(name: string, xmlns?: string): Element[];
+  getChildElements(): Element[];
+  getAttr(name: string, xmlns?: string): string | undefined;
+  /** Append an element or text and return the appended element (ltx's `cnode`, typed). */
+  appendChild<T extends Node>(child: T): T;
+}
 
 /**
  * An XML element (an `ltx` element with precise types).
@@ -44,39 +35,26 @@ export type Node = Element | string;
  * el.is('message', 'jabber:client'); el.getChildText('body'); el.toString();
  * ```
  */
-export class Element extends LtxElement {
-  declare attrs: Attrs;
-  declare children: Node[];
-  declare parent: Element | null;
-
-  constructor(name: string, attrs?: Attrs | string) {
-    super(name, attrs);
-  }
-
+export class Element extends Base {
+  /**
+   * The same text as ltx's `toString()`, built by plain concatenation instead of a writer callback per
+   * token. `null`/`undefined` attributes and children are skipped.
+   */
   override toString(): string {
-    return serialize(this);
-  }
-
-  override getChild(name: string, xmlns?: string): Element | undefined {
-    return super.getChild(name, xmlns) as Element | undefined;
-  }
-
-  override getChildren(name: string, xmlns?: string): Element[] {
-    return super.getChildren(name, xmlns) as Element[];
-  }
-
-  override getChildElements(): Element[] {
-    return super.getChildElements() as Element[];
-  }
-
-  override getAttr(name: string, xmlns?: string): string | undefined {
-    return super.getAttr(name, xmlns) as string | undefined;
-  }
-
-  /** Append an element or text and return the appended element (like ltx `cnode`, typed). */
-  appendChild<T extends Node>(child: T): T {
-    this.children.push(child);
-    if (typeof child === 'object') child.parent = this;
-    return child;
+    let out = `<${this.name}`;
+    const attrs = this.attrs;
+    for (const key in attrs) {
+      const value = attrs[key];
+      if (value != null) out += ` ${key}="${escapeXML(String(value))}"`;
+    }
+    const children = this.children as unknown[];
+    if (children.length === 0) return `${out}/>`;
+    out += '>';
+    for (const child of children) {
+      if (child != null) out += typeof child === 'string' ? escapeXMLText(child) : (child as Element).write ? (child as Element).toString() : escapeXMLText(String(child));
+    }
+    return `${out}</${this.name}>`;
   }
 }
+
+Element.prototype.appendChild = LtxElement.prototype.cnode;

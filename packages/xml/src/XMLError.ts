@@ -4,7 +4,7 @@
  */
 export class XMLError extends Error {
   override name = 'XMLError';
-  readonly condition: 'bad-format' | 'restricted-xml' | 'policy-violation';
+  declare readonly condition: 'bad-format' | 'restricted-xml' | 'policy-violation';
   constructor(condition: XMLError['condition'], message: string) {
     super(message);
     this.condition = condition;

@@ -5,12 +5,10 @@ export type AttrsInput = Record<string, string | number | boolean | null | undef
 /** Children accepted by `xml()`: nested arrays are flattened; `null`, `undefined`, booleans and `''` are skipped. */
 export type Child = Node | number | boolean | null | undefined | readonly Child[];
 
-function appendChildren(parent: Element, children: readonly Child[]): void {
+function append(parent: Element, children: readonly Child[]): void {
   for (const child of children) {
-    if (child === null || child === undefined || child === '' || typeof child === 'boolean') continue;
-    if (Array.isArray(child)) appendChildren(parent, child);
-    else if (typeof child === 'object') parent.appendChild(child as Element);
-    else parent.children.push(String(child));
+    if (Array.isArray(child)) append(parent, child);
+    else if (child != null && child !== '' && typeof child !== 'boolean') parent.appendChild(typeof child === 'object' ? (child as Element) : String(child));
   }
 }
 
@@ -24,12 +22,12 @@ function appendChildren(parent: Element, children: readonly Child[]): void {
 export function xml(name: string, attrs?: AttrsInput | string | null, ...children: Child[]): Element {
   const el = new Element(name);
   if (typeof attrs === 'string') el.attrs.xmlns = attrs;
-  else if (attrs) {
+  else {
     for (const key in attrs) {
       const value = attrs[key];
-      if (value !== null && value !== undefined) el.attrs[key] = String(value);
+      if (value != null) el.attrs[key] = String(value);
     }
   }
-  if (children.length > 0) appendChildren(el, children);
+  append(el, children);
   return el;
 }

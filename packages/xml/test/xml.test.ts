@@ -65,9 +65,11 @@ describe('parse()', () => {
     for (const bad of ['<a x/>', '<a x="1/>', '<a ="1"/>', '<a x=="1"/>', '<a x="<"/>', `<a x='1"/>`, '<a x="1" y/>']) {
       expect(() => parse(bad), bad).toThrow(XMLError);
     }
-    expect(() => parse('<a x="\u0001"/>')).toThrow(/invalid character in an attribute value/);
+    expect(() => parse('<a x="\u0001"/>')).toThrow(/invalid character/);
     // only XML whitespace separates attributes; anything else is part of a (then invalid) name
-    for (const bad of ["<a \x0C='1'/>", "<a \x0B='1'/>", '<a x="1"\u00A0y="2"/>', '<a 1x="1"/>']) expect(() => parse(bad), JSON.stringify(bad)).toThrow(/malformed attributes/);
+    for (const bad of ['<a x="1"\u00A0y="2"/>', '<a 1x="1"/>']) expect(() => parse(bad), JSON.stringify(bad)).toThrow(/malformed attributes/);
+    // \x0B and \x0C are not XML characters at all: refused wherever they appear
+    for (const bad of ["<a \x0C='1'/>", "<a \x0B='1'/>"]) expect(() => parse(bad), JSON.stringify(bad)).toThrow(/invalid character/);
     expect(() => parse('<a x="&foo;"/>')).toThrow(/undefined entity/);
   });
 });
@@ -136,6 +138,22 @@ describe('Parser (stream mode)', () => {
     // After an error, input is ignored and nothing throws.
     parser.write('<more/>');
     expect(out.errors).toHaveLength(1);
+  });
+
+  it('waits for a start tag split across writes, quotes and all, and still refuses a stray "<" in it', () => {
+    const parser = new Parser();
+    const out = collect(parser);
+    parser.write(stream);
+    for (const chunk of [`<message a='1' b='>`, ` x`, `' c="2`, `"`, ` d='x'`, `>`, `</message>`]) parser.write(chunk);
+    expect(out.errors).toEqual([]);
+    expect(out.elements[0]?.attrs).toEqual({ a: '1', b: '> x', c: '2', d: 'x' });
+    parser.write(`<message a='1'`);
+    parser.write(` <b>`);
+    expect(out.errors.map((e) => e.condition)).toEqual(['bad-format']);
+  });
+
+  it('refuses characters XML does not allow anywhere, and attributes not separated by whitespace', () => {
+    for (const bad of ['<a\u0001b/>', '<a x="1"y="2"/>']) expect(() => parse(bad), JSON.stringify(bad)).toThrow(XMLError);
   });
 
   it('refuses a stanza larger than maxStanzaSize with policy-violation, even when it never ends', () => {
