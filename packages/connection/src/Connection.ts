@@ -1,4 +1,4 @@
-import { ConnectionError, StreamError, TimeoutError, XMPPError } from '@xmppkit/error';
+import { ConnectionError, StreamError, TimeoutError, XMPPError, toError } from '@xmppkit/error';
 import { EventEmitter } from '@xmppkit/events';
 import type { JID } from '@xmppkit/jid';
 import { DEFAULT_MAX_STANZA_SIZE, Element, XMLError, xml } from '@xmppkit/xml';
@@ -167,7 +167,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
           try {
             this.setStatus('open', (this.root = root));
           } catch (err) {
-            this.emitError(err instanceof Error ? err : new Error(String(err)));
+            this.emitError(toError(err));
           }
         } else {
           // open() rejects with it once disconnected
@@ -374,7 +374,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     try {
       this.emit(event, element);
     } catch (err) {
-      this.emitError(err instanceof Error ? err : new Error(String(err)));
+      this.emitError(toError(err));
     }
   }
 

@@ -107,3 +107,8 @@ export class AbortError extends XMPPError {
 export class ConnectionError extends XMPPError {
   override name = 'ConnectionError';
 }
+
+/** `value` itself when it is an Error, else an Error with its text: for values thrown or rejected by code we do not control. */
+export function toError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value));
+}

@@ -1,5 +1,5 @@
 import type { Connection } from '@xmppkit/connection';
-import { StanzaError } from '@xmppkit/error';
+import { StanzaError, toError } from '@xmppkit/error';
 import type { Context, MiddlewareManager } from '@xmppkit/middleware';
 import { xml, Element } from '@xmppkit/xml';
 
@@ -35,7 +35,7 @@ const ERROR_TYPES: Record<string, 'auth' | 'modify'> = {
 export function iqCallee({ entity, middleware }: { entity: Connection; middleware: MiddlewareManager }): IQCallee {
   // keyed `${type}${name} ${xmlns}`: type is get or set, and a name has no space
   const handlers = new Map<string, IQHandler>();
-  const fail = (err: unknown): void => entity.emitError(err instanceof Error ? err : Error(String(err)));
+  const fail = (err: unknown): void => entity.emitError(toError(err));
 
   // Not async: everything but an iq get/set passes straight on, with no promise of its own.
   middleware.use((ctx, next) => {

@@ -1,5 +1,5 @@
 import type { Connection } from '@xmppkit/connection';
-import { ConnectionError, StanzaError, TimeoutError } from '@xmppkit/error';
+import { ConnectionError, StanzaError, TimeoutError, toError } from '@xmppkit/error';
 import { jid as parseJid, type JID } from '@xmppkit/jid';
 import type { MiddlewareManager } from '@xmppkit/middleware';
 import { xml, Element } from '@xmppkit/xml';
@@ -115,7 +115,7 @@ class Caller implements IQCaller {
       };
       const timer = setTimeout(() => entry.end(new TimeoutError(`no reply to iq ${key} within ${timeout} ms`)), timeout);
       pending.set(key, entry);
-      this.#entity.send(stanza).catch((err: unknown) => entry.end(err instanceof Error ? err : Error(String(err))));
+      this.#entity.send(stanza).catch((err: unknown) => entry.end(toError(err)));
     });
   }
 

@@ -1,4 +1,5 @@
 import type { Connection } from '@xmppkit/connection';
+import { toError } from '@xmppkit/error';
 import { jid as parseJid, type JID } from '@xmppkit/jid';
 import type { Element } from '@xmppkit/xml';
 
@@ -105,7 +106,7 @@ export function middleware({ entity }: { entity: Connection }): MiddlewareManage
   const runOutgoing = compose(outgoing);
 
   entity.on('element', (element) => {
-    runIncoming(new Context(entity, element, 'incoming')).catch((err: unknown) => entity.emitError(err instanceof Error ? err : Error(String(err))));
+    runIncoming(new Context(entity, element, 'incoming')).catch((err: unknown) => entity.emitError(toError(err)));
   });
 
   const filterHook = async (element: Element): Promise<Element | null> => {

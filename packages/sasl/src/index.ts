@@ -1,5 +1,5 @@
 import type { Client } from '@xmppkit/client-core';
-import { SASLError } from '@xmppkit/error';
+import { SASLError, toError } from '@xmppkit/error';
 import type { StreamFeatures } from '@xmppkit/stream-features';
 import { xml, type Element } from '@xmppkit/xml';
 import { base64Decode, base64Encode } from './mechanisms/base64.js';
@@ -128,7 +128,7 @@ export function sasl({ streamFeatures, entity }: { streamFeatures: StreamFeature
         state.mechanism = name;
         await entity.restart();
       } catch (err) {
-        entity.fail(err instanceof Error ? err : new Error(String(err)));
+        entity.fail(toError(err));
       }
     },
     1000,

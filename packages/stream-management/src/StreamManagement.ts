@@ -1,6 +1,6 @@
 import type { Client } from '@xmppkit/client-core';
 import { NS_STREAM_ERRORS, NS_STREAMS, seeOtherHost } from '@xmppkit/connection';
-import { TimeoutError } from '@xmppkit/error';
+import { TimeoutError, toError } from '@xmppkit/error';
 import { EventEmitter } from '@xmppkit/events';
 import { jid as parseJid, type JID } from '@xmppkit/jid';
 import type { StreamFeatures } from '@xmppkit/stream-features';
@@ -36,7 +36,6 @@ export function delta(a: number, b: number): number {
 const smError = (condition: StreamManagementCondition, text?: string, element?: Element, cause?: unknown): StreamManagementError =>
   new StreamManagementError(condition, { text, element, cause });
 
-const toError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
 
 /** The tunable settings and their defaults. */
 const DEFAULTS = { requestAckAfter: 10, requestAckDebounce: 250, requestAckInterval: 30_000, timeout: 20_000, maxQueue: 1000, preferredMaximum: null };
