@@ -1,20 +1,19 @@
 import { XMLError } from './XMLError.js';
 
-const SPECIAL = /[&<>"']/g;
-const SPECIAL_TEXT = /[&<>]/g;
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
-const entity = (c: string): string => ENTITIES[c] as string;
+const entity = (char: string): string => ENTITIES[char] as string;
 
 // test() first: much cheaper than a replace() with a callback, and most strings have nothing to escape.
-/** Escape a string for use in an attribute value: `& < > " '`. */
-export function escapeXML(value: string): string {
-  return SPECIAL.test(value) ? value.replace(SPECIAL, entity) : value;
-}
+// (A true test() leaves lastIndex set, and the replace() that follows resets it.)
+const escaper =
+  (special: RegExp) =>
+  (value: string): string =>
+    special.test(value) ? value.replace(special, entity) : value;
 
+/** Escape a string for use in an attribute value: `& < > " '`. */
+export const escapeXML = escaper(/[&<>"']/g);
 /** Escape a string for use as element text: `& < >`. */
-export function escapeXMLText(value: string): string {
-  return SPECIAL_TEXT.test(value) ? value.replace(SPECIAL_TEXT, entity) : value;
-}
+export const escapeXMLText = escaper(/[&<>]/g);
 
 const NAMED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 const REFERENCE = /&(?:#(x[\dA-Fa-f]{1,6}|\d{1,7})|([A-Za-z]{2,4}));|&/g;
