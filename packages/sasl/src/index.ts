@@ -2,10 +2,10 @@ import type { Client } from '@xmppkit/client-core';
 import { SASLError, toError } from '@xmppkit/error';
 import type { StreamFeatures } from '@xmppkit/stream-features';
 import { xml, type Element } from '@xmppkit/xml';
-import { base64Decode, base64Encode } from './mechanisms/base64.js';
 import { anonymous, plain, scramSha1, scramSha256, scramSha512 } from './mechanisms/index.js';
 import { ScramCache } from './mechanisms/scram.js';
 import type { Credentials, Mechanism } from './mechanisms/types.js';
+import { base64Decode, base64Encode, saslError } from './mechanisms/util.js';
 
 export * from './mechanisms/index.js';
 
@@ -42,12 +42,12 @@ export function chooseMechanism(
 ): string {
   const name = anonymous ? offered.includes('ANONYMOUS') && 'ANONYMOUS' : preferred.find((n) => offered.includes(n) && n != 'ANONYMOUS' && (plainAllowed || n != 'PLAIN'));
   if (name) return name;
-  throw new SASLError('no-mechanism', {
-    text:
-      !anonymous && offered.includes('PLAIN') && preferred.includes('PLAIN')
-        ? 'only PLAIN over an unencrypted connection'
-        : `no common mechanism (server: ${offered.join(', ') || 'none'}; client: ${anonymous ? 'ANONYMOUS, no credentials' : preferred.join(', ')})`,
-  });
+  throw saslError(
+    'no-mechanism',
+    !anonymous && offered.includes('PLAIN') && preferred.includes('PLAIN')
+      ? 'only PLAIN over an unencrypted connection'
+      : `no common mechanism (server: ${offered.join(', ') || 'none'}; client: ${anonymous ? 'ANONYMOUS, no credentials' : preferred.join(', ')})`,
+  );
 }
 
 /**
@@ -63,40 +63,38 @@ export function sasl({ streamFeatures, entity }: { streamFeatures: StreamFeature
   const exchange = async (mechanism: Mechanism, credentials: Credentials): Promise<void> => {
     const session = mechanism.create(credentials, { scramCache });
     const signal = entity.signal;
-    let resolve: ((el: Element) => void) | undefined;
-    let reject: ((reason: unknown) => void) | undefined;
-    const onNonza = (el: Element): void => void (el.attrs.xmlns === NS_SASL && resolve?.(el));
-    const onAbort = (): void => reject?.(signal.reason);
-    /** Send, then wait for the server's next SASL element (rejects when the connection goes away). */
-    const send = async (el: Element): Promise<Element> =>
-      (
-        await Promise.all([
-          new Promise<Element>((res, rej) => {
-            resolve = res;
-            reject = rej;
-            if (signal.aborted) onAbort();
-          }),
-          entity.send(el),
-        ])
-      )[0];
+    /** how to settle the wait for the server's next SASL element */
+    let settle: [resolve: (el: Element) => void, reject: (reason: unknown) => void] | undefined;
+    const onNonza = (el: Element): void => void (el.attrs.xmlns === NS_SASL && settle?.[0](el));
+    const onAbort = (): void => settle?.[1](signal.reason);
     entity.on('nonza', onNonza);
     signal.addEventListener('abort', onAbort);
     try {
       const initial = await session.start();
-      let el = await send(xml('auth', { xmlns: NS_SASL, mechanism: mechanism.name }, initial ? base64Encode(initial) || '=' : ''));
+      // an empty initial response is sent as "=" (RFC 6120 section 6.4.2)
+      let out = xml('auth', { xmlns: NS_SASL, mechanism: mechanism.name }, initial ? base64Encode(initial) || '=' : '');
       for (;;) {
+        // send, then wait for the server's next SASL element (rejects when the connection goes away)
+        const [el] = await Promise.all([
+          new Promise<Element>((...resolvers) => {
+            settle = resolvers;
+            if (signal.aborted) onAbort();
+          }),
+          entity.send(out),
+        ]);
+        const { name } = el;
         const text = el.text().trim();
-        if (el.name === 'success') return await session.success(text && text != '=' ? base64Decode(text) : null);
-        if (el.name === 'failure') throw SASLError.fromElement(el);
-        if (el.name !== 'challenge') throw new SASLError('malformed-request', { text: `unexpected <${el.name}/>` });
-        let response: Uint8Array;
+        // "=" is an empty payload, as opposed to none
+        const data = text == '=' ? '' : text;
+        if (name == 'success') return await session.success(data ? base64Decode(data) : null);
+        if (name == 'failure') throw SASLError.fromElement(el);
+        if (name != 'challenge') throw saslError('malformed-request', `unexpected <${name}/>`);
         try {
-          response = await session.challenge(text == '=' ? new Uint8Array(0) : base64Decode(text));
+          out = xml('response', NS_SASL, base64Encode(await session.challenge(base64Decode(data))));
         } catch (err) {
           await entity.send(xml('abort', NS_SASL)).catch(() => undefined);
           throw err;
         }
-        el = await send(xml('response', NS_SASL, base64Encode(response)));
       }
     } finally {
       entity.off('nonza', onNonza);
@@ -117,14 +115,14 @@ export function sasl({ streamFeatures, entity }: { streamFeatures: StreamFeature
         );
         // the last implementation of that name: options.implementations override the built-in ones
         const mechanism = [...BUILTIN, ...(options.implementations ?? [])].filter((m) => m.name == name).pop();
-        if (!mechanism) throw new SASLError('no-mechanism', { text: `no implementation of ${name}` });
+        if (!mechanism) throw saslError('no-mechanism', `no implementation of ${name}`);
         let used = false;
         const authenticate = (credentials: Credentials): Promise<void> => {
           used = true;
           return exchange(mechanism, credentials);
         };
         await (typeof creds == 'function' ? creds(authenticate, name) : authenticate(creds ?? {}));
-        if (!used) throw new SASLError('not-authorized', { text: 'credentials callback did not authenticate' });
+        if (!used) throw saslError('not-authorized', 'credentials callback did not authenticate');
         state.mechanism = name;
         await entity.restart();
       } catch (err) {

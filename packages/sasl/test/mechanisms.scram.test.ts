@@ -198,7 +198,7 @@ describe('SCRAM verification failures', () => {
     const session = await rfc5802Session(cache);
     const error = await rejection(session.success(enc('v=AmF9pqV8S7suAoZWja4dJRkFsKQ=')));
     expect(error.condition).toBe('server-signature-mismatch');
-    expect(error.text).toMatch(/does not match/);
+    expect(error.text).toBe('bad server signature (v=)');
     expect(cache.size).toBe(0);
   });
 
@@ -224,14 +224,14 @@ describe('SCRAM verification failures', () => {
     const session = scramSha1.create({ username: 'user', password: 'pencil' }, { scramCache: new ScramCache() });
     await session.start();
     const error = await rejection(session.success(enc('v=rmF9pqV8S7suAoZWja4dJRkFsKQ=')));
-    expect(error).toMatchObject({ condition: 'server-signature-mismatch', text: 'server reported success before the SCRAM exchange completed' });
+    expect(error).toMatchObject({ condition: 'server-signature-mismatch', text: 'premature success' });
     const early = scramSha1.create({ username: 'user', password: 'pencil' }, { scramCache: new ScramCache() });
     expect((await rejection(early.success(null))).condition).toBe('server-signature-mismatch');
   });
 
   it('rejects e=invalid-proof in <success/> and in a challenge', async () => {
     const error = await rejection((await rfc5802Session()).success(enc('e=invalid-proof')));
-    expect(error).toMatchObject({ condition: 'not-authorized', text: 'server reported SCRAM error "invalid-proof"' });
+    expect(error).toMatchObject({ condition: 'not-authorized', text: 'server error "invalid-proof"' });
     const again = await rejection((await rfc5802Session()).challenge(enc('e=invalid-proof')));
     expect(again.text).toContain('invalid-proof');
   });
@@ -265,21 +265,21 @@ describe('SCRAM server-first-message checks', () => {
     ['a server nonce that only repeats the client nonce', `r=${nonce},s=QSXCR+Q6sek8bf92,i=4096`],
     ['no server nonce', 's=QSXCR+Q6sek8bf92,i=4096'],
   ])('rejects %s', async (_, serverFirst) => {
-    expect(await answer(serverFirst)).toMatchObject({ condition: 'invalid-challenge', text: 'server nonce does not extend the client nonce' });
+    expect(await answer(serverFirst)).toMatchObject({ condition: 'invalid-challenge', text: 'bad nonce (r=)' });
   });
 
-  it.each(['0', '-1', '1.5', 'abc', '', String(MAX_SCRAM_ITERATIONS + 1), '99999999999999999999'])('rejects the iteration count %j', async (i) => {
+  it.each(['0', '-1', '1.5', 'abc', '', '0100', String(MAX_SCRAM_ITERATIONS + 1), '99999999999999999999'])('rejects the iteration count %j', async (i) => {
     const error = await answer(`r=${nonce}3rfc,s=QSXCR+Q6sek8bf92,i=${i}`);
     expect(error.condition).toBe('invalid-challenge');
-    expect(error.text).toContain('iteration count (i=)');
-    expect(error.text).toContain(`between 1 and ${MAX_SCRAM_ITERATIONS}`);
+    expect(error.text).toBe(`iteration count (i=) ${JSON.stringify(i)} not in 1..${MAX_SCRAM_ITERATIONS}`);
   });
 
   it.each([
-    ['no salt', `r=${nonce}3rfc,i=4096`, 'missing or invalid salt (s=)'],
-    ['a salt that is not base64', `r=${nonce}3rfc,s=QSX*,i=4096`, 'missing or invalid salt (s=)'],
-    ['a mandatory extension', `m=ext,r=${nonce}3rfc,s=QSXCR+Q6sek8bf92,i=4096`, 'unsupported SCRAM extension (m=)'],
-    ['a malformed attribute', `r=${nonce}3rfc,garbage,i=4096`, 'malformed SCRAM attribute "garbage"'],
+    ['no salt', `r=${nonce}3rfc,i=4096`, 'bad salt (s=)'],
+    ['a salt that is not base64', `r=${nonce}3rfc,s=QSX*,i=4096`, 'bad salt (s=)'],
+    ['an empty salt', `r=${nonce}3rfc,s=,i=4096`, 'bad salt (s=)'],
+    ['a mandatory extension', `m=ext,r=${nonce}3rfc,s=QSXCR+Q6sek8bf92,i=4096`, 'unsupported extension (m=)'],
+    ['a malformed attribute', `r=${nonce}3rfc,garbage,i=4096`, 'malformed attribute "garbage"'],
   ])('rejects %s', async (_, serverFirst, text) => {
     expect(await answer(serverFirst)).toMatchObject({ condition: 'invalid-challenge', text });
   });
@@ -287,7 +287,7 @@ describe('SCRAM server-first-message checks', () => {
   it('rejects a challenge that is not UTF-8', async () => {
     const session = scramSha1.create({ username: 'user', password: 'pencil' }, { scramCache: new ScramCache() });
     await session.start();
-    expect((await rejection(session.challenge(new Uint8Array([0x72, 0x3d, 0xff])))).text).toBe('SCRAM message is not valid UTF-8');
+    expect((await rejection(session.challenge(new Uint8Array([0x72, 0x3d, 0xff])))).text).toBe('not UTF-8');
   });
 });
 

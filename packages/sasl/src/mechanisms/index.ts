@@ -1,4 +1,4 @@
-export { base64Decode, base64Encode } from './base64.js';
+export { base64Decode, base64Encode } from './util.js';
 export { saslprep } from './saslprep.js';
 export type { SASLprepOptions } from './saslprep.js';
 export { plain } from './plain.js';

@@ -13,8 +13,8 @@
  * Letters assigned after Unicode 3.2 in the Hebrew to Arabic Extended-A blocks count as
  * RandALCat; NFKC is `String.prototype.normalize('NFKC')`.
  */
-import { SASLError } from '@xmppkit/error';
 import type { Credentials } from './types.js';
+import { saslError } from './util.js';
 
 export interface SASLprepOptions {
   /** accept unassigned code points (a "query" in RFC 3454 terms); default false ("stored string") */
@@ -33,7 +33,7 @@ const PROHIBITED =
 
 /** Throw `SASLError('invalid-${field}')` with the text `${field} ${text}`. */
 export const fail = (field: string, text: string): never => {
-  throw new SASLError(`invalid-${field}`, { text: `${field} ${text}` });
+  throw saslError(`invalid-${field}`, `${field} ${text}`);
 };
 
 /**
@@ -56,8 +56,8 @@ export function saslprep(str: string, { allowUnassigned, field = 'password' }: S
   // 4. Bidi (RFC 3454 section 6)
   if (RANDAL.test(prepared)) {
     check(LCAT, 'mixes right-to-left and left-to-right characters');
-    const chars = [...prepared];
-    if (!RANDAL.test(chars[0]!) || !RANDAL.test(chars.at(-1)!)) fail(field, 'contains right-to-left characters but does not start and end with one');
+    // every RandALCat character is in the BMP, so the first and last UTF-16 units are enough
+    if (!RANDAL.test(prepared[0]!) || !RANDAL.test(prepared.at(-1)!)) fail(field, 'contains right-to-left characters but does not start and end with one');
   }
   return prepared;
 }

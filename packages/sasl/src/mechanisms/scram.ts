@@ -3,21 +3,21 @@
  * without channel binding (GS2 header `n,,` or `n,a=authzid,`). The server signature
  * is always verified: `success()` rejects unless a valid `v=` was received.
  */
-import { SASLError } from '@xmppkit/error';
-import { base64Decode, base64Encode } from './base64.js';
 import { prepare } from './saslprep.js';
 import type { Mechanism, ScramKeyInputs, ScramKeys } from './types.js';
+import { base64Encode, fromBase64, saslError, utf8 } from './util.js';
 
 /** Iteration counts above this are refused (a hostile server could otherwise stall the client). */
 export const MAX_SCRAM_ITERATIONS = 10_000_000;
 
 export type ScramHash = 'SHA-1' | 'SHA-256' | 'SHA-512';
 
-type Bytes = Uint8Array<ArrayBuffer>;
-const encoder = new TextEncoder();
 const subtle = crypto.subtle;
-const invalid = (text: string) => new SASLError('invalid-challenge', { text });
-const mismatch = (text: string) => new SASLError('server-signature-mismatch', { text });
+/** Throw `SASLError('invalid-challenge')` with `text` unless `ok`. */
+const check: (ok: unknown, text: string) => asserts ok = (ok, text) => {
+  if (!ok) throw saslError('invalid-challenge', text);
+};
+const mismatch = (text: string) => saslError('server-signature-mismatch', text);
 
 /** RFC 5802 saslname: `=` becomes `=3D` and `,` becomes `=2C`. */
 export function escapeSaslname(name: string): string {
@@ -33,20 +33,20 @@ function parse(data: Uint8Array): [attributes: Record<string, string | undefined
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(data);
   } catch {
-    throw invalid('SCRAM message is not valid UTF-8');
+    throw saslError('invalid-challenge', 'not UTF-8');
   }
   const attributes: Record<string, string | undefined> = {};
   for (const part of text.split(',')) {
-    if (!/^[A-Za-z]=/.test(part)) throw invalid(`malformed SCRAM attribute "${part}"`);
+    check(/^[A-Za-z]=/.test(part), `malformed attribute "${part}"`);
     attributes[part[0]!] ??= part.slice(2);
   }
-  if (attributes.e !== undefined) throw new SASLError('not-authorized', { text: `server reported SCRAM error "${attributes.e}"` });
+  if (attributes.e !== undefined) throw saslError('not-authorized', `server error "${attributes.e}"`);
   return [attributes, text];
 }
 
 const scram = (hash: ScramHash, bits: number): Mechanism => {
-  const hmac = async (key: Uint8Array, data: string): Promise<Bytes> =>
-    new Uint8Array(await subtle.sign('HMAC', await subtle.importKey('raw', key as Bytes, { name: 'HMAC', hash }, false, ['sign']), encoder.encode(data)));
+  const hmac = async (key: BufferSource, data: string): Promise<Uint8Array<ArrayBuffer>> =>
+    new Uint8Array(await subtle.sign('HMAC', await subtle.importKey('raw', key, { name: 'HMAC', hash }, false, ['sign']), utf8(data)));
   return {
     name: `SCRAM-${hash}`,
     create(credentials, { scramCache, nonce }) {
@@ -56,30 +56,25 @@ const scram = (hash: ScramHash, bits: number): Mechanism => {
       let gs2Header: string;
       let clientNonce: string;
       let clientFirstBare: string;
-      let serverSignature: Uint8Array;
+      /** base64, as `v=` carries it */
+      let serverSignature: string;
       let pending: [key: string, keys: ScramKeys];
 
       /** Enter a step allowed in this state, returning the state; the session counts as failed until the step ends well. */
       const enter = (allowed: boolean): number => {
-        if (!allowed) throw invalid('unexpected SCRAM step');
+        check(allowed, 'unexpected SCRAM step');
         const from = state;
         state = 5;
         return from;
       };
 
-      /** Check a server-final-message; on success the derived keys go to the cache. */
+      /**
+       * Check a server-final-message; on success the derived keys go to the cache. A plain comparison
+       * is enough: the expected signature is new in every exchange, and one mismatch ends it.
+       */
       const verify = (data: Uint8Array | null): void => {
-        if (data?.length) {
-          const { v } = parse(data)[0];
-          try {
-            const signature = base64Decode(v ?? '');
-            // constant time: depends only on the length
-            if (signature.length == serverSignature.length && !signature.reduce((diff, b, i) => diff | (b ^ serverSignature[i]!), 0)) {
-              return scramCache.set(...pending);
-            }
-          } catch {}
-        }
-        throw mismatch('server signature (v=) missing or does not match');
+        if (!data?.length || parse(data)[0].v !== serverSignature) throw mismatch('bad server signature (v=)');
+        scramCache.set(...pending);
       };
 
       return {
@@ -92,7 +87,7 @@ const scram = (hash: ScramHash, bits: number): Mechanism => {
           gs2Header = authzid ? `n,a=${escapeSaslname(authzid)},` : 'n,,';
           clientFirstBare = `n=${escapeSaslname(user)},r=${clientNonce}`;
           state = 1;
-          return encoder.encode(gs2Header + clientFirstBare);
+          return utf8(gs2Header + clientFirstBare);
         },
 
         async challenge(data) {
@@ -100,24 +95,19 @@ const scram = (hash: ScramHash, bits: number): Mechanism => {
           if (enter(state > 0 && state < 3) > 1) {
             verify(data);
             state = 3;
-            return new Uint8Array(0);
+            return new Uint8Array();
           }
-          const [{ m, r = '', s, i = '' }, serverFirst] = parse(data);
-          if (m !== undefined) throw invalid('unsupported SCRAM extension (m=)');
-          if (!(r.length > clientNonce.length && r.startsWith(clientNonce) && /^[!-~]+$/.test(r))) {
-            throw invalid('server nonce does not extend the client nonce');
-          }
-          let salt: Bytes | undefined;
-          try {
-            salt = base64Decode(s ?? '');
-          } catch {}
-          if (!salt?.length) throw invalid('missing or invalid salt (s=)');
-          const iterations = /^\d+$/.test(i) ? +i : 0;
-          if (!(iterations > 0 && iterations <= MAX_SCRAM_ITERATIONS)) {
-            throw invalid(`iteration count (i=) "${i}" is not between 1 and ${MAX_SCRAM_ITERATIONS}`);
-          }
+          const [{ m, r = '', s = '', i = '' }, serverFirst] = parse(data);
+          check(m === undefined, 'unsupported extension (m=)');
+          // the server's nonce is ours followed by its own printable characters (RFC 5802 section 5.1)
+          check(r.length > clientNonce.length && r.startsWith(clientNonce) && /^[!-~]+$/.test(r), 'bad nonce (r=)');
+          const salt = fromBase64(s);
+          check(salt?.length, 'bad salt (s=)');
+          // RFC 5802 posit-number: no leading zero
+          const iterations = /^[1-9]\d*$/.test(i) ? +i : 0;
+          check(iterations && iterations <= MAX_SCRAM_ITERATIONS, `iteration count (i=) "${i}" not in 1..${MAX_SCRAM_ITERATIONS}`);
 
-          const pass = encoder.encode(password);
+          const pass = utf8(password);
           const key = await scramCache.key({ hash, salt, iterations, password: pass });
           let keys = scramCache.get(key);
           if (!keys) {
@@ -130,18 +120,18 @@ const scram = (hash: ScramHash, bits: number): Mechanism => {
           pass.fill(0);
           pending = [key, keys];
 
-          const withoutProof = `c=${base64Encode(encoder.encode(gs2Header))},r=${r}`;
+          const withoutProof = `c=${base64Encode(utf8(gs2Header))},r=${r}`;
           const authMessage = `${clientFirstBare},${serverFirst},${withoutProof}`;
-          const { clientKey } = keys;
-          const clientSignature = await hmac(new Uint8Array(await subtle.digest(hash, clientKey as Bytes)), authMessage);
-          serverSignature = await hmac(keys.serverKey, authMessage);
+          const { clientKey, serverKey } = keys;
+          const clientSignature = await hmac(await subtle.digest(hash, clientKey as Uint8Array<ArrayBuffer>), authMessage);
+          serverSignature = base64Encode(await hmac(serverKey as Uint8Array<ArrayBuffer>, authMessage));
           state = 2;
-          return encoder.encode(`${withoutProof},p=${base64Encode(clientKey.map((b, i) => b ^ clientSignature[i]!))}`);
+          return utf8(`${withoutProof},p=${base64Encode(clientKey.map((b, i) => b ^ clientSignature[i]!))}`);
         },
 
         async success(data) {
           const from = enter(state < 4);
-          if (from < 2) throw mismatch('server reported success before the SCRAM exchange completed');
+          if (from < 2) throw mismatch('premature success');
           if (from < 3 || data?.length) verify(data);
           state = 4;
         },
@@ -154,18 +144,18 @@ export const scramSha1: Mechanism = scram('SHA-1', 160);
 export const scramSha256: Mechanism = scram('SHA-256', 256);
 export const scramSha512: Mechanism = scram('SHA-512', 512);
 
-/** Random bytes mixed into cache keys, so a key string in memory is no plain hash of the password (one per process). */
-let pepper: Uint8Array | undefined;
+/** A random, non-extractable HMAC key (one per process), so a cache key in memory is no plain hash of the password. */
+let pepper: Promise<CryptoKey> | undefined;
 
 /**
  * Derived SCRAM keys, keyed by hash name, salt (base64), iteration count and a
- * SHA-256 digest of the password, so that a reconnect to the same server skips PBKDF2.
- * The password itself is never stored: the digest is SHA-256(random per-process pepper ‖ password).
+ * digest of the password, so that a reconnect to the same server skips PBKDF2.
+ * The password itself is never stored: the digest is HMAC-SHA-256(random per-process key, password).
  * The oldest entries are dropped beyond `maxEntries`.
  */
 export class ScramCache {
   readonly #entries = new Map<string, ScramKeys>();
-  readonly maxEntries: number;
+  declare readonly maxEntries: number;
 
   constructor(maxEntries = 8) {
     this.maxEntries = maxEntries;
@@ -173,20 +163,20 @@ export class ScramCache {
 
   /** The cache key for these inputs. */
   async key({ hash, salt, iterations, password }: ScramKeyInputs): Promise<string> {
-    const input = new Uint8Array([...(pepper ??= crypto.getRandomValues(new Uint8Array(16))), ...password]);
-    const digest = new Uint8Array(await subtle.digest('SHA-256', input));
-    input.fill(0);
-    return `${hash}|${base64Encode(salt)}|${iterations}|${base64Encode(digest)}`;
+    pepper ??= subtle.generateKey({ name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+    const digest = await subtle.sign('HMAC', await pepper, password as Uint8Array<ArrayBuffer>);
+    return `${hash}|${base64Encode(salt)}|${iterations}|${base64Encode(new Uint8Array(digest))}`;
   }
 
   get(key: string): ScramKeys | undefined {
     return this.#entries.get(key);
   }
 
-  set(key: string, { clientKey, serverKey }: ScramKeys): void {
+  set(key: string, keys: ScramKeys): void {
     const entries = this.#entries;
+    // delete first, so the entry becomes the newest
     entries.delete(key);
-    entries.set(key, { clientKey: clientKey.slice(), serverKey: serverKey.slice() });
+    entries.set(key, keys);
     while (entries.size > this.maxEntries) entries.delete(entries.keys().next().value!);
   }
 
@@ -202,4 +192,3 @@ export class ScramCache {
     return this.#entries.size;
   }
 }
-
