@@ -57,7 +57,8 @@ export function debug(entity: Connection, force = false, log: Logger = console.d
         element: (el: Element) => log('IN', `${redact(el)}`),
         send: (el: Element) => log('OUT', `${redact(el)}`),
         status: (status: string) => log('status', status),
-        error: (err: Error) => log('error', `${err.name}: ${err.message}`),
+        // `${name}: ${message}`
+        error: (err: Error) => log('error', `${err}`),
       }
     : {};
   const each = (method: 'on' | 'off'): void => {

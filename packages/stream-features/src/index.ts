@@ -1,8 +1,8 @@
-import type { Connection } from '@xmppkit/connection';
-import type { Context, MiddlewareManager, Next } from '@xmppkit/middleware';
+import { NS_STREAMS, type Connection } from '@xmppkit/connection';
+import { compose, type Context, type MiddlewareManager, type Next } from '@xmppkit/middleware';
 import type { Element } from '@xmppkit/xml';
 
-export const NS_STREAMS = 'http://etherx.jabber.org/streams';
+export { NS_STREAMS };
 
 /** Negotiates one feature; calls `next()` to let lower-priority features run on the same `<stream:features/>`. */
 export type FeatureHandler = (ctx: Context, next: Next, feature: Element) => unknown;
@@ -22,12 +22,6 @@ export interface StreamFeatures {
   readonly features: readonly Feature[];
 }
 
-/** Run `offered[i]`, which runs the next one when it calls `next()`. */
-async function run(ctx: Context, offered: Feature[], i: number): Promise<unknown> {
-  const f = offered[i];
-  return f?.handler(ctx, () => run(ctx, offered, i + 1), ctx.stanza.getChild(f.name, f.xmlns) as Element);
-}
-
 /**
  * Routes each `<stream:features/>` to the registered features in priority order.
  * Only features the server offers run; each decides whether the next one runs.
@@ -37,16 +31,16 @@ export function streamFeatures({ middleware }: { middleware: MiddlewareManager; 
   const features = registry.features;
 
   // Not async: everything but <stream:features/> passes straight on, with no promise of its own.
-  // A handler that throws rejects the chain, which the middleware turns into an `error` event.
+  // The offered features run koa-style, like middleware; a handler that throws rejects the chain,
+  // which the middleware turns into an `error` event.
   middleware.use((ctx, next) => {
     const el = ctx.stanza;
-    return el.name === 'stream:features' || (el.name === 'features' && el.attrs.xmlns === NS_STREAMS)
-      ? run(
-          ctx,
-          features.filter((f) => el.getChild(f.name, f.xmlns)),
-          0,
-        )
-      : next();
+    if (el.name !== 'stream:features' && (el.name !== 'features' || el.attrs.xmlns !== NS_STREAMS)) return next();
+    const offered = features.flatMap((f) => {
+      const feature = el.getChild(f.name, f.xmlns);
+      return feature ? [(c: Context, n: Next) => f.handler(c, n, feature)] : [];
+    });
+    return compose(offered)(ctx);
   });
 
   return registry;

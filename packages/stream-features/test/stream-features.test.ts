@@ -146,6 +146,25 @@ describe('streamFeatures()', () => {
     expect(log).toEqual(['sasl start', 'sasl done', 'bind', 'sasl after']);
   });
 
+  it('a handler calling next() twice runs the lower features once; the second call rejects, as in middleware', async () => {
+    const { entity, sf, errors } = setup();
+    const bind = vi.fn();
+    sf.use(
+      'mechanisms',
+      NS_SASL,
+      async (_ctx, next) => {
+        await next();
+        await next();
+      },
+      10,
+    );
+    sf.use('bind', NS_BIND, bind, 5);
+    entity.emit('element', features(xml('mechanisms', NS_SASL), xml('bind', NS_BIND)));
+    await tick();
+    expect(bind).toHaveBeenCalledOnce();
+    expect(errors.map((e) => e.message)).toEqual(['next() called more than once']);
+  });
+
   it('passes non-features elements through to later middleware', async () => {
     const { entity, mw, sf } = setup();
     const handler = vi.fn();
