@@ -13,7 +13,8 @@ export const NS_DELAY = 'urn:xmpp:delay';
 const NS_BIND = 'urn:ietf:params:xml:ns:xmpp-bind';
 const STANZAS = new Set(['iq', 'message', 'presence']);
 
-// The session's state. `> ENABLED` is "the link is down or being resumed": stanzas are kept, not written.
+// The session's state. Incoming stanzas are counted while ENABLED. ENABLING and ENABLED are "established"
+// (acks flow on this stream); `> ENABLED` is "the link is down or being resumed": stanzas are kept, not written.
 const OFF = 0;
 const ENABLING = 1;
 const ENABLED = 2;
@@ -36,9 +37,16 @@ export function delta(a: number, b: number): number {
 const smError = (condition: StreamManagementCondition, text?: string, element?: Element, cause?: unknown): StreamManagementError =>
   new StreamManagementError(condition, { text, element, cause });
 
+/** The texts of the conditions that end a session at a disconnect (a stream error's text is the server's condition). */
+const DROPPED: Partial<Record<StreamManagementCondition, string>> = {
+  stopped: 'the session ended before the server acknowledged the stanza',
+  'not-resumable': 'the link dropped and the session cannot be resumed',
+};
 
 /** The tunable settings and their defaults. */
 const DEFAULTS = { requestAckAfter: 10, requestAckDebounce: 250, requestAckInterval: 30_000, timeout: 20_000, maxQueue: 1000, preferredMaximum: null };
+
+const noop = (): void => undefined;
 
 export interface StreamManagementOptions {
   /** negotiate stream management when the server offers it (default true) */
@@ -109,24 +117,21 @@ interface Settle {
   reject: (error: StreamManagementError) => void;
 }
 
+/**
+ * One unacknowledged stanza. The first `#inFlight` entries of the queue were written (they count toward
+ * the server's h); the rest were kept while the link was down, to be written at the resumption.
+ */
 interface Entry {
   el: Element;
   /** when it was first sent (ms since the epoch) */
   stamp: number;
-  /** written on the current or the previous stream (counts toward the server's h) */
-  sent: boolean;
-  /** `hibernated` already emitted for the current outage */
-  hib: boolean;
   settle: Settle | undefined;
   /** the serialised stanza, once a snapshot needed it */
   xml: string | undefined;
 }
 
-/** What `#ask()` waits for (besides `failed`), and where it goes. */
-type Waiter = [string, (el: Element | undefined) => void];
-
-/** A write held until the new session is ready: `[el, original, resolve, reject]`. */
-type Held = [Element, Element, (written: boolean) => void, (err: Error) => void];
+/** A write waiting for the new session (while rebinding) or for room in a full queue: `[el, original, resolve, reject]`. */
+type Waiting = [Element, Element, (written: boolean) => void, (err: Error) => void];
 
 /**
  * Stream Management (XEP-0198) for a client: counts, acks, resumption, persistence.
@@ -163,11 +168,10 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
   /** OFF, ENABLING, ENABLED, RESUMING or HIBERNATING */
   #state = OFF;
   #resumable = false;
-  #counting = false;
   #queue: Entry[] = [];
   /** number of entries at the head of the queue that were written (they count toward the server's h) */
   #inFlight = 0;
-  #pending = new WeakMap<Element, Settle>();
+  #pending = new WeakMap<Element, Settle | undefined>();
   #sinceRequest = 0;
   /** the debounce, deadline, idle-probe and save timers */
   #timers: Array<ReturnType<typeof setTimeout> | undefined> = [];
@@ -178,17 +182,15 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
   #storeChain: Promise<void> = Promise.resolve();
   /** a failed resumption is being replaced by a new session (bind, then enable) */
   #rebinding = false;
-  #held: Held[] = [];
-  #streamClosed = false;
-  #dropOnDisconnect: StreamManagementCondition | null = null;
+  /** writes held until the new session is ready, or waiting for room in a full queue, in order */
+  #waiting: Waiting[] = [];
+  /** the condition that ends the session at the next disconnect (a clean close, a too-high h) */
+  #drop: StreamManagementCondition | null = null;
   #toResend: Entry[] = [];
-  /** the answer `#ask()` waits for (besides `failed`), and where it goes */
-  #waiter: Waiter | null = null;
-  #jidString: string | null = null;
-  /** writes waiting for room in a full queue while the link is up (backpressure), in order */
-  #spaceWaiters: Settle[] = [];
-  /** waiters let through whose entries are not in the queue yet */
-  #releasing = 0;
+  /** resolves the pending `#ask()` with the server's answer (undefined: the link went away) */
+  #answer: ((el: Element | undefined) => void) | undefined;
+  /** the full JID the session is bound to */
+  #jid: JID | null = null;
 
   constructor(entity: Client, streamFeatures: StreamFeatures, options: StreamManagementOptions = {}) {
     super();
@@ -203,88 +205,62 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
     entity.writeElement = (el, original) => this.#write(el, original);
     // onClosing: a final <a/> tells the server what we handled, so it does not redeliver it (section 4).
     entity.closeHooks.push(async () => {
-      const transport = entity.transport;
-      if (this.#counting && transport) {
-        const a = xml('a', { xmlns: NS_SM, h: this.inbound });
-        await transport.send(a);
-        entity.emitSent(a);
-      }
+      if (this.#state === ENABLED) await this.#send('a', { h: this.inbound }, true);
     });
     entity.startHooks.push(() => this.restore() as Promise<unknown> as Promise<void>);
+    // A stream error or a clean close ends the session only on the stream the session lives on; a
+    // reconnection attempt that fails (a redirect, a timeout, a refused login) leaves it hibernating.
     entity.on('close', () => {
-      this.#streamClosed = true;
+      if (this.#established) this.#drop ??= 'stopped';
     });
-    // onDisconnect
-    entity.on('disconnect', () => {
+    // onDisconnect, and onStopped: stop() ends the session (even one hibernating while offline); a start()
+    // that failed (say, no network after a reload) keeps it for the next start().
+    const onDisconnect = (): void => {
       this.#clearTimers();
-      this.#waiter = null;
-      if (this.#rebinding) {
-        this.#rebinding = false;
-        const error = smError('not-resumable', 'the link dropped before the new session was ready');
-        for (const held of this.#held.splice(0)) held[3](error);
-      }
+      this.#answer?.(undefined);
+      // A new session being set up after a failed resumption is gone too: what was held for it fails below.
+      this.#rebinding = false;
       const state = this.#state;
-      if (state === OFF && !this.#busy()) return;
-      // A stream error or a clean close ends the session only on the stream the session lives on; a
-      // reconnection attempt that fails (a redirect, a timeout, a refused login) leaves it hibernating.
-      const established = state === ENABLED || state === ENABLING;
-      const condition =
-        this.#dropOnDisconnect ??
-        (entity.stopping
-          ? 'stopped'
-          : established && entity.lastStreamError
-            ? 'stream-error'
-            : established && this.#streamClosed
-              ? 'stopped'
-              : this.canResume
-                ? null
-                : 'not-resumable');
-      this.#streamClosed = false;
-      if (condition) return this.#dropSession(condition);
+      // nothing to end or keep
+      if (!state && !(this.#queue.length + this.#toResend.length + this.#waiting.length)) return;
+      const streamError = this.#established && entity.lastStreamError;
+      if (streamError) return this.#end(smError('stream-error', streamError.condition));
+      const condition = this.#drop ?? (entity.stopping ? 'stopped' : this.canResume ? null : 'not-resumable');
+      if (condition) return this.#end(smError(condition, DROPPED[condition]));
       this.#state = HIBERNATING;
-      this.#counting = false;
-      for (const entry of this.#queue) {
-        if (entry.hib) continue;
-        entry.hib = true;
-        this.#notify('hibernated', entry.el);
-      }
+      // What was written on this stream is now kept for the resumption (what was kept already said so).
+      if (state === ENABLED) for (const entry of this.#queue.slice(0, this.#inFlight)) this.#notify('hibernated', entry.el);
       this.flush();
-    });
-    // onStopped: stop() ends the session; a start() that failed (say, no network after a reload) keeps it for the next start().
-    entity.stopHooks.push(() => {
-      if (this.#busy() || this.canResume) this.#dropSession('stopped');
-    });
+    };
+    entity.on('disconnect', onDisconnect);
+    entity.stopHooks.push(onDisconnect);
 
     // resumeFeature
     streamFeatures.use('sm', NS_SM, async (_ctx, next) => {
-      if (!this.canResume || this.#state !== HIBERNATING) return next();
-      const el = await this.#ask(RESUMING, 'resumed', xml('resume', { xmlns: NS_SM, h: this.inbound, previd: this.id }));
-      if (el?.name === 'failed') return next();
-      // No answer: disconnected while resuming, still hibernating, reconnect tries again.
-      // A drop pending: the <resumed h/> was refused (handled-count-too-high).
-      if (!el || this.#dropOnDisconnect) return;
-      await this.#resend();
-      // (read afresh: TypeScript still narrows it to HIBERNATING from the check above)
+      // (only a resumable session hibernates)
+      if (this.#state !== HIBERNATING) return next();
+      if ((await this.#ask(RESUMING, 'resume', { h: this.inbound, previd: this.id }))?.name === 'failed') return next();
+      // Not resumed: disconnected while resuming (still hibernating, reconnect tries again), or the
+      // <resumed h/> was refused (handled-count-too-high). (Read afresh: TypeScript narrowed it above.)
       if ((this.#state as number) !== ENABLED) return;
-      entity.setResumed(entity.jid ?? parseJid(this.#jidString!));
+      entity.setResumed(this.#jid!);
       this.emit('resumed');
       this.requestAck();
     }, 500);
     // A new session without stream management: what was held waits no longer.
-    entity.on('status', (status) => {
-      if (status === 'online' && this.#rebinding) this.#ready();
+    entity.on('online', () => {
+      if (this.#rebinding) this.#ready();
     });
     // Binding while a session still waits for resumption means it cannot be resumed here (no <sm/> offered).
     streamFeatures.use('bind', NS_BIND, (_ctx, next) => {
-      if (this.#state === HIBERNATING) this.#resumeImpossible('stream management not offered');
+      if (this.#state === HIBERNATING) this.#end(smError('resume-failed', 'stream management not offered'));
       return next();
     }, 450);
     // enableFeature
     streamFeatures.use('sm', NS_SM, async (_ctx, next) => {
-      if (this.#state !== OFF) return next();
-      this.acked = this.#inFlight = 0;
-      this.#streamClosed = false;
-      if (!(await this.#ask(ENABLING, 'enabled', xml('enable', options.resume !== false ? { xmlns: NS_SM, resume: 'true', max: this.preferredMaximum } : NS_SM)))) return;
+      // (with no session, both counters are 0: the outgoing count starts with this <enable/>)
+      if (this.#state) return next();
+      if (!(await this.#ask(ENABLING, 'enable', options.resume !== false ? { resume: 'true', max: this.preferredMaximum } : {}))) return;
       this.#ready();
       return next();
     }, 50);
@@ -325,29 +301,38 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
       const settle: Settle = { resolve, reject };
       const pending = this.#pending;
       pending.set(stanza, settle);
-      // Still ours when the write neither tracked nor failed it.
-      const untracked = (): boolean => pending.get(stanza) === settle && pending.delete(stanza);
-      this.#entity.send(stanza).then(
-        () => {
-          if (!untracked()) return;
-          // Written untracked while online or open, although stream management is on: a filter dropped it.
-          const dropped = /^o[np]/.test(this.#entity.status) && this.#state !== OFF;
-          reject(smError(dropped ? 'dropped' : 'not-enabled', dropped ? 'dropped by an outgoing filter' : 'stream management is not active'));
-        },
-        (err: unknown) => {
-          if (untracked()) reject(err instanceof StreamManagementError ? err : smError('not-enabled', toError(err).message, undefined, err));
-        },
-      );
+      // Settled here only when the write neither tracked the stanza nor failed it: then it is still ours.
+      const untracked = (err?: unknown): void => {
+        if (pending.get(stanza) !== settle) return;
+        pending.delete(stanza);
+        if (err instanceof StreamManagementError) return reject(err);
+        // Written untracked while online or open, although stream management is on: a filter dropped it.
+        const dropped = !err && /^o[np]/.test(this.#entity.status) && this.#state !== OFF;
+        reject(
+          smError(
+            dropped ? 'dropped' : 'not-enabled',
+            err ? toError(err).message : dropped ? 'dropped by an outgoing filter' : 'not active on this stream',
+            undefined,
+            err,
+          ),
+        );
+      };
+      this.#entity.send(stanza).then(() => untracked(), untracked);
     });
   }
 
   /** Ask the server for an ack now (does not extend a pending deadline). */
   requestAck(): void {
     this.#sinceRequest = 0;
-    if (this.#state !== ENABLING && this.#state !== ENABLED) return;
-    this.#sendNonza(xml('r', NS_SM));
+    if (!this.#established) return;
+    this.#send('r');
     this.#unansweredSince ||= Date.now();
     this.#timers[DEADLINE] ?? this.#arm(DEADLINE, this.timeout);
+  }
+
+  /** ENABLING or ENABLED: acks flow on this stream. */
+  get #established(): boolean {
+    return this.#state === ENABLING || this.#state === ENABLED;
   }
 
   /**
@@ -372,13 +357,11 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
         this.requestAck();
         if (timer === IDLE) this.#arm(IDLE, this.requestAckInterval);
       } else {
-        this.#unansweredSince = 0;
-        const transport = this.#entity.transport;
-        if (!transport) return;
         // Tear the socket down without closing the stream, so the session stays resumable.
-        const text = `no acknowledgement within ${this.timeout} ms`;
-        this.#warn(new TimeoutError(text));
-        transport.destroy(new Error(text));
+        this.#unansweredSince = 0;
+        const error = new TimeoutError(`no ack within ${this.timeout} ms`);
+        this.#warn(error);
+        this.#entity.transport?.destroy(error);
       }
     }, ms);
   }
@@ -390,50 +373,50 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
 
   // ---- outgoing ----
 
-  async #write(el: Element, original: Element): Promise<boolean> {
+  /**
+   * Write a stanza and queue it until acknowledged, or (the link is down or being resumed) keep it for the
+   * resumption; or hold it (see below). `released`: a held write let through by `#drain()`.
+   */
+  async #write(el: Element, original: Element, released?: boolean): Promise<boolean> {
     const stanza = STANZAS.has(el.name);
-    // isBindingIq: the IQs that set a session up (resource binding, legacy session) pass while stanzas are held.
-    if (this.#rebinding && stanza && !(el.name === 'iq' && (el.getChild('bind', NS_BIND) || el.getChild('session', 'urn:ietf:params:xml:ns:xmpp-session')))) {
-      // Between a failed resumption and the new session: nothing may precede <bind/> (RFC 6120 7.1),
-      // and messages re-sent from the old session go first.
-      return new Promise<boolean>((resolve, reject) => this.#held.push([el, original, resolve, reject]));
-    }
-    if (!stanza || this.#state === OFF) return this.#defaultWrite(el, original);
-    if (this.#queue.length >= this.maxQueue || this.#spaceWaiters.length > 0 || this.#releasing > 0) {
-      if (!this.#unansweredSince) this.requestAck(); // unless an <r/> is already waiting for its <a/>
-      // While the link is up, acks are on their way: wait for room, in order. While it is down, nobody knows when.
-      if (this.#state !== ENABLED && !this.#spaceWaiters.length && !this.#releasing) {
-        throw smError('queue-full', `${this.#queue.length} stanzas await an ack`);
+    const rebinding = this.#rebinding;
+    const waiting = this.#waiting;
+    if (
+      stanza &&
+      !released &&
+      (rebinding
+        ? // isBindingIq: the IQs that set a session up (resource binding, legacy session) pass while stanzas are held.
+          !(el.name === 'iq' && (el.getChild('bind', NS_BIND) || el.getChild('session', 'urn:ietf:params:xml:ns:xmpp-session')))
+        : waiting.length || (this.#state && this.#queue.length >= this.maxQueue))
+    ) {
+      // Between a failed resumption and the new session, nothing may precede <bind/> (RFC 6120 7.1), and
+      // messages re-sent from the old session go first. Otherwise the queue is full (or others wait for room):
+      // while the link is up, acks are on their way, so wait for room, in order; while it is down, nobody knows when.
+      if (!rebinding) {
+        if (!this.#unansweredSince) this.requestAck(); // unless an <r/> is already waiting for its <a/>
+        if (this.#state !== ENABLED && !waiting.length) throw smError('queue-full', `${this.#queue.length} stanzas await an ack`);
       }
-      await new Promise<void>((resolve, reject) => this.#spaceWaiters.push({ resolve, reject }));
-      this.#releasing--;
-      if (this.#state === OFF || this.#rebinding) {
-        // The session changed while this write waited: start over (held while rebinding, else untracked).
-        if (!this.#releasing) this.#releaseSpace();
-        return this.#write(el, original);
-      }
+      return new Promise<boolean>((resolve, reject) => waiting.push([el, original, resolve, reject]));
     }
+    if (!stanza || !this.#state) return this.#defaultWrite(el, original);
     const settle = this.#pending.get(original);
-    if (settle) this.#pending.delete(original);
+    this.#pending.delete(original);
     const transport = this.#entity.transport;
-    // Written now, or (the link is down or being resumed) kept for the resumption.
-    const sent = this.#state < RESUMING && !!transport;
-    this.#queue.push({ el, stamp: Date.now(), sent, hib: !sent, settle, xml: undefined });
-    if (!this.#releasing && this.#spaceWaiters.length) this.#releaseSpace();
+    this.#queue.push({ el, stamp: Date.now(), settle, xml: undefined });
     this.#markDirty();
-    if (!sent) {
+    if (this.#state > ENABLED || !transport) {
       this.#notify('hibernated', el);
       return false;
     }
     this.#inFlight++;
     try {
-      await transport!.send(el);
+      await transport.send(el);
     } catch {
       // The link died under us; the session (if resumable) keeps the stanza for the resumption.
       return false;
     }
     // scheduleAckRequest. Writes waiting for room need an ack to move: ask at once unless an <r/> is already out.
-    if (++this.#sinceRequest >= this.requestAckAfter || (this.#spaceWaiters.length && !this.#unansweredSince)) this.requestAck();
+    if (++this.#sinceRequest >= this.requestAckAfter || (this.#waiting.length && !this.#unansweredSince)) this.requestAck();
     else {
       // Debounce without re-arming a timer per stanza (see #arm).
       this.#lastSend = Date.now();
@@ -442,30 +425,41 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
     return true;
   }
 
-  /** Let waiting writes through, oldest first, as far as the queue has room. */
-  #releaseSpace(): void {
-    while (this.#spaceWaiters.length && this.#queue.length + this.#releasing < this.maxQueue) {
-      this.#releasing++;
-      this.#spaceWaiters.shift()!.resolve();
+  /** Let waiting writes through, oldest first, as far as the queue has room (all of them without a session); held ones wait for `#ready()`. */
+  #drain(): void {
+    const waiting = this.#waiting;
+    while (waiting.length && !this.#rebinding && !(this.#state && this.#queue.length >= this.maxQueue)) {
+      const [el, original, resolve, reject] = waiting.shift()!;
+      this.#write(el, original, true).then(resolve, reject);
     }
   }
 
-  /** Writes waiting for room get the session's error: they were never queued. */
-  #rejectSpaceWaiters(error: StreamManagementError): void {
-    for (const waiter of this.#spaceWaiters.splice(0)) waiter.reject(error);
+  /** Writes still waiting get `error`: they were never written. */
+  #rejectWaiting(error: StreamManagementError): void {
+    for (const waiting of this.#waiting.splice(0)) waiting[3](error);
   }
 
-  #sendNonza(el: Element): void {
-    const transport = this.#entity.transport;
-    // Nothing may follow our closing tag (RFC 6120 section 4.4): not while closing, closed or disconnect(ing).
-    if (transport && !/^(cl|d)/.test(this.#entity.status)) transport.send(el).then(() => this.#entity.emitSent(el), () => undefined);
+  /**
+   * Write a stream management element; it resolves once written, or at once (undefined) when there is no link.
+   * Nothing may follow our closing tag (RFC 6120 section 4.4): not while closing, closed or disconnect(ing),
+   * except the final `<a/>` of `onClosing`.
+   */
+  #send(name: string, attrs?: Record<string, string | number | null>, closing?: boolean): Promise<void> | undefined {
+    return this.#put(xml(name, { xmlns: NS_SM, ...attrs }), closing);
+  }
+
+  /** Write an element outside `send()` (see `#send`). */
+  #put(el: Element, closing?: boolean): Promise<void> | undefined {
+    const entity = this.#entity;
+    const transport = entity.transport;
+    if (transport && (closing || !/^(cl|d)/.test(entity.status))) return transport.send(el).then(() => entity.emitSent(el), noop);
   }
 
   // ---- incoming ----
 
   #onElement(el: Element): void {
     this.#lastInput = Date.now();
-    if (this.#counting && STANZAS.has(el.name)) {
+    if (this.#state === ENABLED && STANZAS.has(el.name)) {
       this.inbound = (this.inbound + 1) >>> 0;
       this.#markDirty();
       return;
@@ -473,62 +467,57 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
     const attrs = el.attrs;
     if (attrs.xmlns !== NS_SM) return;
     const state = this.#state;
-    let text: string;
     switch (el.name) {
       case 'r':
-        if (this.#counting) this.#sendNonza(xml('a', { xmlns: NS_SM, h: this.inbound }));
+        if (state === ENABLED) this.#send('a', { h: this.inbound });
         return;
       case 'a':
-        if (state === ENABLED || state === ENABLING) this.#onAck(attrs.h);
+        if (this.#established) this.#onAck(attrs.h);
         return;
-      case 'enabled':
+      case 'enabled': {
         // onEnabled
-        if (state === ENABLING) {
-          const max = Number(attrs.max);
-          this.#state = ENABLED;
-          this.#counting = true;
-          this.inbound = 0;
-          this.id = attrs.id ?? null;
-          this.#resumable = (attrs.resume === 'true' || attrs.resume === '1') && this.id !== null && this.#options.resume !== false;
-          this.max = Number.isFinite(max) ? max : null;
-          this.location = attrs.location ?? null;
-          this.#jidString = this.#entity.jid?.toString() ?? null;
-        }
+        if (state !== ENABLING) return;
+        const max = Number(attrs.max);
+        this.#state = ENABLED;
+        this.inbound = 0;
+        this.id = attrs.id ?? null;
+        this.#resumable = /^(true|1)$/.test(attrs.resume!) && this.#options.resume !== false;
+        this.max = Number.isFinite(max) ? max : null;
+        this.location = attrs.location ?? null;
+        this.#jid = this.#entity.jid;
         break;
+      }
       case 'resumed':
         // onResumed
-        if (state === RESUMING) {
-          if (attrs.previd !== undefined && attrs.previd !== this.id) {
-            this.#warn(smError('resume-failed', `resumed previd ${attrs.previd} is not ${this.id}`));
-          }
-          this.#counting = true;
-          this.#streamClosed = false;
-          if (this.#onAck(attrs.h)) {
-            // Everything still queued goes out again, in order, before anything new.
-            for (const entry of this.#queue) entry.sent = false;
-            this.#inFlight = 0;
-            if (this.#jidString) this.#entity.jid = parseJid(this.#jidString);
-          }
+        if (state !== RESUMING) return;
+        if ((attrs.previd ?? this.id) !== this.id) {
+          this.#warn(smError('resume-failed', `resumed previd ${attrs.previd} is not ${this.id}`));
         }
+        if (!this.#onAck(attrs.h)) break;
+        // Everything the server's h did not cover goes out again, in order, before anything new (a stanza
+        // sent from a `retry` listener is kept behind it, and goes out with it).
+        for (const entry of this.#queue) {
+          this.#notify('retry', entry.el);
+          this.#put(entry.el);
+        }
+        this.#inFlight = this.#queue.length;
+        this.#state = ENABLED;
         break;
       case 'failed':
-        // onResumeFailed, onEnableFailed
-        text = failedCondition(el);
-        if (state === RESUMING) this.#resumeImpossible(text, el);
-        else if (state === ENABLING) {
-          // The stream stays up without stream management; stanzas sent since <enable/> were delivered normally.
-          const error = smError('not-enabled', text, el);
-          this.#fail(error, ...this.#resetSession(error));
-        }
+        // onResumeFailed, onEnableFailed: a refused <enable/> leaves the stream up without stream management
+        // (stanzas sent since were delivered normally, but no ack will come).
+        if (state !== RESUMING && state !== ENABLING) return;
+        this.#end(smError(state === RESUMING ? 'resume-failed' : 'not-enabled', failedCondition(el), el));
         break;
       default:
         return;
     }
-    const waiter = this.#waiter;
-    if (waiter && (el.name === 'failed' || el.name === waiter[0])) {
-      this.#waiter = null;
-      waiter[1](el);
+    // A session is on (enabled or resumed): probe the link when it goes silent, save the session.
+    if (this.#state === ENABLED) {
+      this.#armIdleProbe();
+      this.#markDirty();
     }
+    this.#answer?.(el);
   }
 
   /** Process an `h` from `<a/>`, `<resumed/>` or `<failed/>`. Returns false when it was too high. */
@@ -546,22 +535,19 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
       if (!lenient && this.#options.handledCountTooHigh !== 'resync') {
         // handledCountTooHigh: XEP-0198 section 6, then the session ends (the stream error, then the close).
         const entity = this.#entity;
-        const error = xml(
-          'stream:error',
-          { 'xmlns:stream': NS_STREAMS },
-          xml('undefined-condition', NS_STREAM_ERRORS),
-          xml('handled-count-too-high', { xmlns: NS_SM, h, 'send-count': this.outbound }),
-        );
         const transport = entity.transport;
-        this.#dropOnDisconnect = 'handled-count-too-high';
+        this.#drop = 'handled-count-too-high';
         this.#resumable = false;
-        transport
-          ?.send(error)
-          .then(() => {
-            entity.emitSent(error);
-            return transport.closeStream();
-          })
-          .catch(() => undefined)
+        this.#put(
+          xml(
+            'stream:error',
+            { 'xmlns:stream': NS_STREAMS },
+            xml('undefined-condition', NS_STREAM_ERRORS),
+            xml('handled-count-too-high', { xmlns: NS_SM, h, 'send-count': this.outbound }),
+          ),
+        )
+          ?.then(() => transport!.closeStream())
+          .catch(noop)
           .then(() => void entity.disconnect());
         return false;
       }
@@ -574,7 +560,7 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
     this.#inFlight -= count;
     if (count) {
       this.#markDirty();
-      this.#releaseSpace();
+      this.#drain();
     }
     for (const entry of done) {
       entry.settle?.resolve();
@@ -585,123 +571,74 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
 
   // ---- negotiation ----
 
-  /** Enter `state`, send `request`, and wait for `<failed/>` or the given answer; undefined when the link goes away first. */
-  #ask(state: number, name: string, request: Element): Promise<Element | undefined> {
-    const signal = this.#entity.signal;
+  /** Enter `state`, send `<name/>`, and wait for the answer `#onElement` accepts in that state; undefined when the link goes away first. */
+  #ask(state: number, name: string, attrs: Record<string, string | number | null>): Promise<Element | undefined> {
     this.#state = state;
-    const answer = new Promise<Element | undefined>((resolve) => {
-      const waiter: Waiter = (this.#waiter = [name, resolve]);
-      // The listener may outlive the answer: it then leaves a later waiter alone and resolves nothing.
-      const onAbort = (): void => {
-        if (this.#waiter === waiter) this.#waiter = null;
-        resolve(undefined);
-      };
-      if (signal.aborted) onAbort();
-      else signal.addEventListener('abort', onAbort, { once: true });
+    return new Promise((resolve) => {
+      this.#answer = resolve;
+      // No link to ask on (it is going away): no answer will come.
+      if (!this.#send(name, attrs)) resolve(undefined);
     });
-    this.#sendNonza(request);
-    return answer;
-  }
-
-  async #resend(): Promise<void> {
-    const transport = this.#entity.transport;
-    for (const entry of this.#queue) {
-      if (entry.sent) continue;
-      if (!transport || this.#entity.transport !== transport) return;
-      entry.sent = true;
-      this.#inFlight++;
-      this.#notify('retry', entry.el);
-      try {
-        await transport.send(entry.el);
-        this.#entity.emitSent(entry.el);
-      } catch {
-        return;
-      }
-    }
-    for (const entry of this.#queue) entry.hib = false;
-    this.#state = ENABLED;
-    this.#armIdleProbe();
-    this.#markDirty();
-  }
-
-  /** The hibernated session is gone: report or re-send what is left, per the `resend` policy. */
-  #resumeImpossible(text: string, element?: Element): void {
-    const error = smError('resume-failed', text, element);
-    // Writes waiting for room were never queued: they fail before the `h` of a <failed/> frees room,
-    // which would otherwise let them onto the new stream ahead of <bind/>.
-    this.#rejectSpaceWaiters(error);
-    if (element?.attrs.h !== undefined) this.#onAck(element.attrs.h, true);
-    const remaining = this.#resetSession(error, true);
-    this.#rebinding = true;
-    this.emit('resumeFailed', error);
-    for (const entry of remaining) {
-      if (this.#options.resend === 'messages' && entry.el.name === 'message') this.#toResend.push(entry);
-      else this.#fail(error, entry);
-    }
   }
 
   /**
-   * The new session is set up, with stream management or (status `online` while rebinding) without:
+   * The new session is set up, with stream management or (`online` while rebinding) without:
    * messages kept from a failed resumption go first (resendFromFailedSession) or fail (failResends), then
    * what was held while it was being set up (releaseHeld), in order.
    */
   #ready(): void {
     this.#rebinding = false;
+    const held = this.#waiting.splice(0);
+    const resend = this.#toResend.splice(0);
     if (this.#state === ENABLED) {
-      this.emit('enabled', { id: this.id, resume: this.#resumable, max: this.max, location: this.location });
-      this.#armIdleProbe();
-      for (const entry of this.#toResend.splice(0)) {
+      this.emit('enabled', { id: this.id, resume: this.canResume, max: this.max, location: this.location });
+      for (const entry of resend) {
         const stanza = entry.el;
         // A new session has a new full JID: the old `from` would be refused as invalid-from.
         delete stanza.attrs.from;
         if (!stanza.getChild('delay', NS_DELAY)) stanza.appendChild(xml('delay', { xmlns: NS_DELAY, stamp: new Date(entry.stamp).toISOString() }));
         this.#notify('retry', stanza);
-        if (entry.settle) this.#pending.set(stanza, entry.settle);
+        this.#pending.set(stanza, entry.settle);
         this.#entity.send(stanza).catch((err: unknown) => {
-          const settle = this.#pending.get(stanza);
           this.#pending.delete(stanza);
-          const error = smError('resume-failed', 'could not re-send on the new session', undefined, err);
-          settle?.reject(error);
-          this.emit('fail', stanza, error);
+          this.#fail(smError('resume-failed', 'the re-send failed', undefined, err), entry);
         });
       }
-      this.#markDirty();
-    } else this.#fail(smError('not-enabled', 'no stream management on the new session'), ...this.#toResend.splice(0));
-    for (const [el, original, resolve, reject] of this.#held.splice(0)) this.#write(el, original).then(resolve, reject);
+    } else this.#fail(smError('not-enabled', 'no stream management on the new session'), ...resend);
+    this.#waiting.push(...held);
+    this.#drain();
   }
 
   // ---- lifecycle ----
 
-  /** Stanzas or writes still waiting for an outcome (a count: 0 when none). */
-  #busy(): number {
-    return this.#queue.length + this.#toResend.length + this.#spaceWaiters.length;
-  }
-
-  /** End the session for good: report every unacknowledged stanza, forget the state. */
-  #dropSession(condition: StreamManagementCondition): void {
-    // A stream error's text is the server's condition.
-    const text =
-      condition === 'stream-error'
-        ? this.#entity.lastStreamError?.condition
-        : condition === 'stopped'
-          ? 'the session ended before the server acknowledged the stanza'
-          : condition === 'not-resumable'
-            ? 'the link dropped and the session cannot be resumed'
-            : undefined;
-    const error = smError(condition, text);
-    this.#fail(error, ...this.#resetSession(error, true), ...this.#toResend.splice(0));
-  }
-
-  /** Forget the session (and with `clear`, the stored state); writes waiting for room get `error`. Returns the queue. */
-  #resetSession(error: StreamManagementError, clear?: boolean): Entry[] {
-    this.#rejectSpaceWaiters(error);
+  /**
+   * End the session, with its stored state: every stanza still waiting gets `error` (after the `h` of a
+   * `<failed h/>` has acknowledged what it covers). A failed resumption (`resume-failed`) is followed by a new
+   * session: writes held for it keep waiting, `resumeFailed` is emitted, and under `resend: 'messages'`
+   * messages are kept to be sent again on it.
+   */
+  #end(error: StreamManagementError): void {
+    const resumeFailed = error.condition === 'resume-failed';
+    // Writes waiting for room were never queued: they fail before the `h` of a <failed/> frees room,
+    // which would otherwise let them onto the new stream ahead of <bind/>.
+    if (!this.#rebinding) this.#rejectWaiting(error);
+    const h = error.element?.attrs.h;
+    if (h !== undefined) this.#onAck(h, true);
     this.#clearTimers();
     this.#state = OFF;
-    this.#counting = this.#resumable = this.#streamClosed = false;
-    this.id = this.max = this.location = this.#jidString = this.#dropOnDisconnect = null;
+    this.#resumable = false;
+    this.id = this.max = this.location = this.#jid = this.#drop = null;
     this.inbound = this.acked = this.#inFlight = 0;
-    if (clear) this.#persist(true);
-    return this.#queue.splice(0);
+    this.#persist(true);
+    const entries = [...this.#queue.splice(0), ...this.#toResend.splice(0)];
+    if (resumeFailed) {
+      this.#rebinding = true;
+      this.emit('resumeFailed', error);
+    }
+    for (const entry of entries) {
+      if (resumeFailed && this.#options.resend === 'messages' && entry.el.name === 'message') this.#toResend.push(entry);
+      else this.#fail(error, entry);
+    }
   }
 
   #fail(error: StreamManagementError, ...entries: Entry[]): void {
@@ -735,11 +672,12 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
 
   /** The resumable state as plain JSON data, or null when there is no resumable session. */
   snapshot(): StreamManagementState | null {
-    return this.canResume && this.#jidString
+    const jid = this.#jid;
+    return this.canResume && jid
       ? {
           version: 1,
           id: this.id!,
-          jid: this.#jidString,
+          jid: jid.toString(),
           service: this.#entity.service,
           location: this.location,
           max: this.max,
@@ -770,9 +708,7 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
     const store = this.#options.store;
     const state = store && !clear && this.snapshot();
     if (store && (clear || state)) {
-      this.#storeChain = this.#storeChain
-        .then(() => (state ? store.save(state) : store.clear()))
-        .catch((err: unknown) => this.#warn(err));
+      this.#storeChain = this.#storeChain.then(() => (state ? store.save(state) : store.clear())).catch((err: unknown) => this.#warn(err));
     }
   }
 
@@ -781,49 +717,44 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
     const store = this.#options.store;
     if (!store || this.canResume) return false;
     const entity = this.#entity;
+    const username = entity.username;
     let state: StreamManagementState | null | undefined;
+    let jid: JID;
     try {
       await this.#storeChain;
       state = await store.load();
+      if (!state) return false;
+      jid = parseJid(state.jid);
+      if (username && !jid.bare().equals(`${username}@${entity.options.domain}`)) {
+        throw new Error(`stored session of ${state.jid}: not this account`);
+      }
     } catch (err) {
+      // an error from the store, a JID that does not parse, another account: ignored with a warning
       this.#warn(err);
       return false;
     }
-    if (!state) return false;
-    const username = entity.username;
-    let jid: JID | undefined;
-    try {
-      jid = parseJid(state.jid);
-    } catch {
-      // not a JID: not this account
-    }
-    if (!jid || (username && jid.bare().toString() !== `${username}@${entity.options.domain}`.toLowerCase())) {
-      this.#warn(`ignored the stored session of ${state.jid}: not this account`);
-      return false;
-    }
-    const entries: Entry[] = [];
-    for (const item of state.unacked) {
+    const queue = this.#queue;
+    for (const { xml: text, stamp } of state.unacked) {
       try {
-        entries.push({ el: parse(item.xml), stamp: item.stamp, sent: true, hib: true, settle: undefined, xml: item.xml });
+        queue.push({ el: parse(text), stamp, settle: undefined, xml: text });
       } catch {
         this.#warn('unreadable stored stanza');
       }
     }
     this.id = state.id;
-    this.#jidString = state.jid;
-    entity.jid = jid;
+    this.#jid = entity.jid = jid;
     this.inbound = state.inbound >>> 0;
     this.acked = state.acked >>> 0;
     this.max = state.max;
     this.location = state.location;
-    this.#queue.push(...entries);
-    this.#inFlight = entries.length;
+    this.#inFlight = queue.length;
     this.#resumable = true;
     this.#state = HIBERNATING;
     return true;
   }
 }
 
+/** The condition of a `<failed/>`: its first child other than `<text/>` (normally in the stanza errors namespace). */
 function failedCondition(el: Element): string {
-  return el.getChildElements().find((c) => c.attrs.xmlns === 'urn:ietf:params:xml:ns:xmpp-stanzas' || c.attrs.xmlns === undefined)?.name ?? 'undefined-condition';
+  return el.getChildElements().find((c) => c.name !== 'text')?.name ?? 'undefined-condition';
 }

@@ -1,6 +1,6 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { isState, type StreamManagementState, type StreamManagementStore } from './stores.js';
+import { parseState, type StreamManagementState, type StreamManagementStore } from './stores.js';
 
 /**
  * Keeps the state in a JSON file (Node.js only; import from `@xmppkit/stream-management/file-store`).
@@ -20,12 +20,8 @@ export function fileStore(path: string): StreamManagementStore {
   return {
     async load() {
       await writing;
-      try {
-        const parsed: unknown = JSON.parse(await readFile(path, 'utf8'));
-        return isState(parsed) ? parsed : null;
-      } catch {
-        return null;
-      }
+      // a missing or unreadable file holds no state
+      return parseState(await readFile(path, 'utf8').catch(() => null));
     },
     save(state: StreamManagementState) {
       const tmp = `${path}.${process.pid}.${++sequence}.tmp`;

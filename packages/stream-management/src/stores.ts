@@ -36,24 +36,27 @@ export interface StreamManagementStore {
   clear(): void | Promise<void>;
 }
 
-function isState(value: unknown): value is StreamManagementState {
-  const v = value as StreamManagementState | null;
-  return v?.version === 1 && typeof v.id === 'string' && typeof v.jid === 'string' && Array.isArray(v.unacked);
+/** The state a JSON text holds, or null when it holds none (null, corrupt, another version, not a state). */
+export function parseState(json: string | null): StreamManagementState | null {
+  try {
+    const v = JSON.parse(json!) as StreamManagementState | null;
+    return v?.version === 1 && typeof v.id === 'string' && typeof v.jid === 'string' && Array.isArray(v.unacked) ? v : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Keeps the state in memory (share one store between client objects in the same process). */
 export function memoryStore(): StreamManagementStore & { state: StreamManagementState | null } {
   // Stored and handed out as copies, as a real store would.
-  const copy = (state: StreamManagementState | null): StreamManagementState | null => state && (JSON.parse(JSON.stringify(state)) as StreamManagementState);
+  const copy = (state: StreamManagementState | null): StreamManagementState | null => JSON.parse(JSON.stringify(state)) as StreamManagementState | null;
   const store = {
     state: null as StreamManagementState | null,
     load: () => copy(store.state),
-    save: (state: StreamManagementState) => {
+    save: (state: StreamManagementState | null) => {
       store.state = copy(state);
     },
-    clear: () => {
-      store.state = null;
-    },
+    clear: () => store.save(null),
   };
   return store;
 }
@@ -71,23 +74,8 @@ export interface WebStorage {
  */
 export function webStorageStore(storage: WebStorage, key = 'xmppkit:sm'): StreamManagementStore {
   return {
-    load() {
-      const raw = storage.getItem(key);
-      try {
-        // null (nothing stored) parses as null, which is not a state either
-        const parsed: unknown = JSON.parse(raw as string);
-        return isState(parsed) ? parsed : null;
-      } catch {
-        return null;
-      }
-    },
-    save(state) {
-      storage.setItem(key, JSON.stringify(state));
-    },
-    clear() {
-      storage.removeItem(key);
-    },
+    load: () => parseState(storage.getItem(key)),
+    save: (state) => storage.setItem(key, JSON.stringify(state)),
+    clear: () => storage.removeItem(key),
   };
 }
-
-export { isState };

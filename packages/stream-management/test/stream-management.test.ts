@@ -719,6 +719,23 @@ describe('persistence', () => {
   });
 });
 
+describe('persistence: unusable stored state', () => {
+  it('ignores a stored session whose JID does not parse, with a warning', async () => {
+    const store = memoryStore();
+    store.save({ version: 1, id: 'x', jid: 'user@localhost/', service: null, location: null, max: null, inbound: 0, acked: 0, unacked: [], savedAt: 0 });
+    const { server, xmpp } = setup({ store });
+    const warnings: Error[] = [];
+    xmpp.streamManagement.on('warning', (w) => warnings.push(w));
+    const started = xmpp.start();
+    const peer = await server.nextConnection();
+    await loginWithSM(peer);
+    await started;
+    expect(peer.received.find((el) => el.name === 'resume')).toBeUndefined();
+    expect(warnings.map((w) => w.name)).toEqual(['InvalidJIDError']);
+    await xmpp.stop();
+  });
+});
+
 describe('a server that stops offering stream management', () => {
   it('while a session waits for resumption: reported as resume-failed, then a new session binds', async () => {
     const { server, xmpp, failed, log, peer, sm } = await online();
@@ -838,6 +855,79 @@ describe('robustness', () => {
     expect(order.slice(1)).toEqual(['enable', 'old', 'fresh-presence']);
     expect(peer2.received[peer2.received.findIndex((el) => el.name === 'iq')]?.getChild('bind')).toBeDefined();
     expect(xmpp.streamManagement.unacknowledged.map((s) => s.attrs.id)).toEqual(['old', 'fresh-presence']);
+    await xmpp.stop();
+  });
+});
+
+describe('held and re-sent stanzas at the edges', () => {
+  it('a stanza sent from a retry listener goes out after every re-sent stanza', async () => {
+    const { server, xmpp, peer, sm } = await online();
+    sm.autoAck = false;
+    for (const id of ['r1', 'r2']) await xmpp.send(msg(id));
+    xmpp.reconnect.stop();
+    peer.cut();
+    await vi.waitFor(() => expect(xmpp.status).toBe('disconnect'), { timeout: 5000 });
+    let first = true;
+    xmpp.streamManagement.on('retry', () => {
+      if (first) void xmpp.send(msg('from-listener'));
+      first = false;
+    });
+    const established = xmpp.establish();
+    const peer2 = await server.nextConnection();
+    await resumeOn(peer2, { h: 0 });
+    new ServerStreamManagement(peer2);
+    await established;
+    await tick();
+    expect(peer2.received.filter((el) => el.name === 'message').map((el) => el.attrs.id)).toEqual(['r1', 'r2', 'from-listener']);
+    expect(xmpp.streamManagement.outbound).toBe(3);
+    await xmpp.stop();
+  });
+
+  it('a stanza held for the new session rejects with not-resumable when the link drops before that session is ready', async () => {
+    const { server, xmpp, failed, peer, sm } = await online();
+    sm.autoAck = false;
+    await xmpp.send(msg('old'));
+    let held: Promise<void> | undefined;
+    xmpp.streamManagement.on('resumeFailed', () => {
+      held = xmpp.send(msg('held'));
+      held.catch(() => undefined);
+    });
+    xmpp.reconnect.stop();
+    peer.cut();
+    await vi.waitFor(() => expect(xmpp.status).toBe('disconnect'), { timeout: 5000 });
+    xmpp.establish().catch(() => undefined);
+    const peer2 = await server.nextConnection();
+    await resumeOn(peer2, { failed: 'item-not-found' });
+    await peer2.next((el) => el.name === 'iq'); // the new session's <bind/>
+    peer2.cut();
+    await expect(held).rejects.toMatchObject({ name: 'StreamManagementError', condition: 'not-resumable' });
+    expect(failed).toEqual([['old', 'resume-failed']]);
+    expect(peer2.received.find((el) => el.attrs.id === 'held')).toBeUndefined();
+    await xmpp.stop();
+  });
+
+  it("resend: 'messages' when the new session refuses <enable/>: kept messages fail with not-enabled, held stanzas go out untracked", async () => {
+    const { server, xmpp, failed, peer, sm } = await online({ resend: 'messages' });
+    sm.autoAck = false;
+    const kept = xmpp.streamManagement.sendAcked(msg('kept'));
+    kept.catch(() => undefined);
+    await peer.next((el) => el.attrs.id === 'kept');
+    xmpp.streamManagement.on('resumeFailed', () => void xmpp.send(xml('presence', { id: 'held' })));
+    xmpp.reconnect.stop();
+    peer.cut();
+    await vi.waitFor(() => expect(xmpp.status).toBe('disconnect'), { timeout: 5000 });
+    const established = xmpp.establish();
+    const peer2 = await server.nextConnection();
+    await resumeOn(peer2, { failed: 'item-not-found' });
+    await peer2.bind('user@localhost/new');
+    await peer2.next('enable');
+    peer2.send(xml('failed', NS_SM, xml('feature-not-implemented', 'urn:ietf:params:xml:ns:xmpp-stanzas')));
+    await established;
+    await peer2.next((el) => el.attrs.id === 'held');
+    await expect(kept).rejects.toMatchObject({ condition: 'not-enabled' });
+    expect(failed).toEqual([['kept', 'not-enabled']]);
+    expect(peer2.received.find((el) => el.attrs.id === 'kept')).toBeUndefined();
+    expect(xmpp.streamManagement.unacknowledged).toEqual([]);
     await xmpp.stop();
   });
 });
