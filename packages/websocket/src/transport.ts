@@ -1,7 +1,7 @@
 import type { StreamHeader, Transport, TransportEvents, TransportFactory, TransportOptions } from '@xmppkit/connection';
 import { ConnectionError } from '@xmppkit/error';
 import { EventEmitter } from '@xmppkit/events';
-import { Parser, XMLError, xml, type Element } from '@xmppkit/xml';
+import { XMLError, parse, xml, type Element } from '@xmppkit/xml';
 
 export const NS_FRAMING = 'urn:ietf:params:xml:ns:xmpp-framing';
 
@@ -17,9 +17,6 @@ export interface WebSocketLike {
   onclose: ((ev: { code: number; reason: string; wasClean: boolean }) => void) | null;
   send(data: string): void;
   close(code?: number, reason?: string): void;
-  /** `ws` only: its EventEmitter API, used for messages (no MessageEvent object per frame) */
-  on?(event: 'message', listener: (data: unknown, isBinary: boolean) => void): unknown;
-  off?(event: 'message', listener: (data: unknown, isBinary: boolean) => void): unknown;
   /** `ws` only: drop the socket at once */
   terminate?(): void;
 }
@@ -35,6 +32,8 @@ const OPEN = 1;
 const STANZAS = new Set(['iq', 'message', 'presence']);
 const DONE: Promise<void> = Promise.resolve();
 const ignore = (): void => undefined;
+/** XML whitespace */
+const NOT_BLANK = /[^ \t\r\n]/;
 let decoder: TextDecoder | undefined;
 
 /**
@@ -48,9 +47,9 @@ export class WebSocketTransport extends EventEmitter<TransportEvents> implements
   declare readonly options: TransportOptions;
   readonly #WebSocket: WebSocketConstructor;
   readonly #highWaterMark: number;
-  readonly #parser: Parser;
   #socket: WebSocketLike | null | undefined;
-  #onWsMessage: ((data: unknown, isBinary: boolean) => void) | undefined;
+  /** after an XMLError, frames are ignored until the next openStream() (what the streaming parser did) */
+  #failed: boolean | undefined;
 
   constructor(
     WebSocketImpl: WebSocketConstructor,
@@ -62,22 +61,9 @@ export class WebSocketTransport extends EventEmitter<TransportEvents> implements
     const { protocol, hostname } = new URL(options.service);
     this.secure = protocol === 'wss:';
     // localhost, *.localhost, 127.0.0.0/8 and ::1 (the URL parser lower-cases and normalises the host)
-    this.loopback = /^(\[::1\]|localhost|.*\.localhost|127(\.\d+){3})$/.test(hostname);
+    this.loopback = /^(\[::1\]|(.*\.)?localhost|127(\.\d+){3})$/.test(hostname);
     this.#WebSocket = WebSocketImpl;
     this.#highWaterMark = wsOptions.highWaterMark ?? 1 << 20;
-    const parser = (this.#parser = new Parser({ mode: 'fragments', maxStanzaSize: options.maxStanzaSize }));
-    parser.on('element', (el) => {
-      if (el.attrs.xmlns === NS_FRAMING) {
-        if (el.name === 'open') return void this.emit('header', el);
-        if (el.name === 'close') {
-          const uri = el.attrs['see-other-uri'];
-          if (uri) this.emit('redirect', uri);
-          return void this.emit('streamEnd');
-        }
-      }
-      this.emit('element', el);
-    });
-    parser.on('error', (err) => this.emit('error', err));
   }
 
   connect(signal: AbortSignal): Promise<void> {
@@ -110,32 +96,45 @@ export class WebSocketTransport extends EventEmitter<TransportEvents> implements
         const clean = wasClean && (code === 1000 || code === 1001 || code === 1005);
         const err = new ConnectionError(open ? 'connection-lost' : 'connection-failed', { text: `code ${code} ${reason}`.trim() });
         if (!open) return settle(err);
-        this.#detach();
+        this.#detach(socket);
         this.emit('close', clean, clean ? undefined : err);
       };
-      if (socket.on && socket.off) {
-        // ws: its EventEmitter API spares a MessageEvent per frame; a text frame arrives as a Buffer with isBinary false.
-        socket.on('message', (this.#onWsMessage = (data, isBinary) => this.#onMessage(isBinary ? data : String(data))));
-      } else socket.onmessage = (ev) => this.#onMessage(ev.data);
+      socket.onmessage = (ev) => this.#onMessage(ev.data);
     });
   }
 
   #onMessage(data: unknown): void {
     // binaryType is arraybuffer: data is a string or an ArrayBuffer
     const text = typeof data === 'string' ? data : (decoder ??= new TextDecoder()).decode(data as ArrayBuffer);
-    // A frame is a whole element; refuse it whole when it is too big rather than parse it.
-    if (text.length > this.options.maxStanzaSize) this.emit('error', new XMLError('policy-violation', `stanza larger than ${this.options.maxStanzaSize} characters`));
-    else {
-      this.emit('input', text);
-      this.#parser.write(text);
+    const max = this.options.maxStanzaSize;
+    // A frame is a whole element (RFC 7395 section 3.3.3): refuse it whole when it is too big rather than parse it.
+    if (text.length > max) return void this.emit('error', new XMLError('policy-violation', `stanza larger than ${max} characters`));
+    this.emit('input', text);
+    if (this.#failed) return;
+    let el: Element;
+    try {
+      el = parse(text);
+    } catch (err) {
+      // Whitespace-only frames (keepalives) fail to parse and are dropped; anything else is an XMLError.
+      if (NOT_BLANK.test(text)) {
+        this.#failed = true;
+        this.emit('error', err as XMLError);
+      }
+      return;
     }
+    if (el.attrs.xmlns === NS_FRAMING) {
+      if (el.name === 'open') return void this.emit('header', el);
+      if (el.name === 'close') {
+        const uri = el.attrs['see-other-uri'];
+        if (uri) this.emit('redirect', uri);
+        return void this.emit('streamEnd');
+      }
+    }
+    this.emit('element', el);
   }
 
-  #detach(): void {
-    const socket = this.#socket;
-    if (!socket) return;
+  #detach(socket: WebSocketLike): void {
     socket.onopen = socket.onmessage = socket.onclose = null;
-    if (this.#onWsMessage) socket.off?.('message', this.#onWsMessage);
     // Keep swallowing errors: `ws` emits one when a socket still connecting is dropped, and an
     // EventEmitter error with no listener would crash the host process.
     socket.onerror = ignore;
@@ -143,7 +142,7 @@ export class WebSocketTransport extends EventEmitter<TransportEvents> implements
   }
 
   openStream(header: StreamHeader): Promise<void> {
-    this.#parser.reset();
+    this.#failed = false;
     return this.#write(xml('open', { xmlns: NS_FRAMING, ...header }));
   }
 
@@ -195,7 +194,7 @@ export class WebSocketTransport extends EventEmitter<TransportEvents> implements
   destroy(reason?: Error): void {
     const socket = this.#socket;
     if (!socket) return;
-    this.#detach();
+    this.#detach(socket);
     // neither throws, whatever the socket's state
     if (socket.terminate) socket.terminate();
     else socket.close();

@@ -209,6 +209,50 @@ describe('WebSocketTransport against a loopback ws server', () => {
     transport.destroy();
   });
 
+  it.each([
+    ["<message xmlns='jabber:client'><body>unclosed</message>", 'bad-format'],
+    ["<!DOCTYPE x [<!ENTITY a 'b'>]><message xmlns='jabber:client'/>", 'restricted-xml'],
+    ["<message xmlns='jabber:client'><body>&xxe;</body></message>", 'restricted-xml'],
+    // one element per frame (RFC 7395 section 3.3.3)
+    ["<message xmlns='jabber:client'/><presence xmlns='jabber:client'/>", 'bad-format'],
+    [`<message xmlns='jabber:client'><body>${'<b>'.repeat(70)}${'</b>'.repeat(70)}</body></message>`, 'policy-violation'],
+  ])('emits an XMLError for the frame %j (%s), then ignores frames until the next openStream()', async (frame, condition) => {
+    const { transport, socket, events, waitFor } = await connected();
+    socket.send(frame);
+    const [error] = (await waitFor('error')) as [XMLError];
+    expect(error).toBeInstanceOf(XMLError);
+    expect(error.condition).toBe(condition);
+    socket.send("<message xmlns='jabber:client' id='ignored'/>");
+    await vi.waitFor(() => expect(events.filter((e) => e[0] === 'input')).toHaveLength(2));
+    await transport.openStream({ to: 'localhost', version: '1.0' });
+    socket.send("<message xmlns='jabber:client' id='after'/>");
+    const [element] = (await waitFor('element')) as [Element];
+    expect(element.attrs.id).toBe('after');
+    expect(events.filter((e) => e[0] === 'error' || e[0] === 'element').map((e) => e[0])).toEqual(['error', 'element']);
+    transport.destroy();
+  });
+
+  it('a refused frame makes the connection send the matching stream error', async () => {
+    await server.listening();
+    server.wss.on('connection', (socket) => {
+      socket.on('message', (data) => {
+        if (data.toString().startsWith('<open')) {
+          socket.send(OPEN_FRAME);
+          socket.send("<message xmlns='jabber:client'><!-- no --></message>");
+        }
+      });
+    });
+    const conn = new Connection({ domain: 'localhost', transports: [websocket()], timeout: 2000 });
+    const errors: unknown[] = [];
+    conn.on('error', (err) => errors.push(err));
+    await conn.connect(server.url);
+    await conn.open();
+    const streamError = await server.frame((f) => f.includes('stream:error'));
+    expect(streamError).toContain('<restricted-xml xmlns="urn:ietf:params:xml:ns:xmpp-streams"/>');
+    expect(errors).toEqual([expect.objectContaining({ name: 'StreamError', condition: 'restricted-xml' })]);
+    await conn.disconnect();
+  });
+
   it('rejects connect with bad-subprotocol when the server does not answer with xmpp', async () => {
     await server.close();
     server = new LoopbackServer(false);
