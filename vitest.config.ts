@@ -38,7 +38,10 @@ export default defineConfig({
           name: 'browser',
           include: testGlobs.browser,
           environment: 'node',
-          globalSetup: ['test/setup/prosody.ts'],
+          // The same setups as `integration`: when both projects run, the first brings a server up and
+          // the second finds it running; vitest tears every project down only when the whole run ends,
+          // and only the setup that started a server stops it (test/setup/server-script.ts).
+          globalSetup: ['test/setup/prosody.ts', 'test/setup/ejabberd.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
           fileParallelism: false,

@@ -3,37 +3,18 @@
  * with acknowledged messages and the connection status, captured as test-results/chat.png.
  */
 import { mkdirSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { client, xml } from '@xmppkit/client';
 // @ts-expect-error: a plain JavaScript example module without types
 import { handler } from '../../examples/browser/chat/serve.mjs';
+import { useBrowser } from '../support/browser.js';
 import { prosody } from '../setup/servers.js';
 
 const server = prosody();
 const screenshot = fileURLToPath(new URL('../../test-results/chat.png', import.meta.url));
-let http: Server;
-let browser: Browser;
-let origin: string;
-
-beforeAll(async () => {
-  http = createServer(handler());
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
-  browser = await chromium.launch({
-    executablePath: process.env.XMPPKIT_CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await new Promise((resolve) => http?.close(resolve));
-});
+// The page is the example's own (index.html, chat.js, chat.css next to the bundle): its server, not the blank page.
+const chromium = useBrowser({ handler: handler() });
 
 describe('the chat example', () => {
   it('shows a conversation with acknowledged messages and the connection status', async () => {
@@ -45,10 +26,7 @@ describe('the chat example', () => {
     await bob.start();
     await bob.send(xml('presence'));
     try {
-      const page = await browser.newPage({ viewport: { width: 900, height: 560 } });
-      const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(e.message));
-      await page.goto(origin);
+      const { page, errors } = await chromium.open({ viewport: { width: 900, height: 560 } });
       await page.fill('input[name=service]', server.service);
       await page.fill('input[name=domain]', server.domain);
       await page.click('#login button[type=submit]');
@@ -62,7 +40,7 @@ describe('the chat example', () => {
       }
       await page.waitForFunction(() => document.querySelectorAll('li.out .state.acknowledged').length === 2);
       await bob.send(xml('message', { to: 'alice@localhost/chat', type: 'chat' }, xml('body', {}, 'Yes, shipped this morning.')));
-      await page.waitForFunction(() => [...document.querySelectorAll('li.in .bubble')].some((e) => e.textContent?.includes('shipped this morning')));
+      await page.waitForFunction(() => Array.from(document.querySelectorAll('li.in .bubble')).some((e) => e.textContent?.includes('shipped this morning')));
       await page.fill('#text', 'Great, thanks!');
       await page.press('#text', 'Enter');
       await page.waitForFunction(() => document.querySelectorAll('li.out .state.acknowledged').length === 3);

@@ -2,63 +2,13 @@
  * The browser bundle (packages/client/dist/xmppkit.min.js) in real headless Chromium (Debian's package,
  * driven by playwright-core), against the private Prosody over ws://.
  */
-import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useBrowser } from '../support/browser.js';
 import { FaultProxy } from '../support/fault-proxy.js';
 import { prosody } from '../setup/servers.js';
 
 const server = prosody();
-const bundle = fileURLToPath(new URL('../../packages/client/dist/xmppkit.min.js', import.meta.url));
-const executablePath = process.env.XMPPKIT_CHROMIUM ?? '/usr/bin/chromium';
-
-let http: Server;
-let origin: string;
-let browser: Browser;
-const pages: Page[] = [];
-
-beforeAll(async () => {
-  const code = readFileSync(bundle);
-  http = createServer((req, res) => {
-    if (req.url === '/xmppkit.min.js') {
-      res.writeHead(200, { 'content-type': 'text/javascript' });
-      res.end(code);
-    } else {
-      res.writeHead(200, { 'content-type': 'text/html' });
-      res.end('<!doctype html><meta charset="utf-8"><title>xmppkit</title><script src="/xmppkit.min.js"></script>');
-    }
-  });
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
-  browser = await chromium.launch({
-    executablePath,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await new Promise((resolve) => http?.close(resolve));
-});
-
-/** A fresh page with the bundle loaded; collects console output and page errors. */
-async function open(): Promise<{ page: Page; console: string[]; errors: string[] }> {
-  const page = await browser.newPage();
-  pages.push(page);
-  const log: string[] = [];
-  const errors: string[] = [];
-  page.on('console', (m) => {
-    log.push(m.text());
-    if (m.type() === 'error') errors.push(m.text());
-  });
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(origin);
-  return { page, console: log, errors };
-}
+const { open } = useBrowser();
 
 const options = (username: string, resource: string) => ({
   service: server.service,

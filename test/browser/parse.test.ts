@@ -4,16 +4,11 @@
  * Parser: the same XMLError condition for everything refused, the same elements for everything accepted.
  */
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { XMLError, parse, type Element } from '@xmppkit/xml';
+import { bundle, useBrowser } from '../support/browser.js';
 import { prosody } from '../setup/servers.js';
-
-const bundle = fileURLToPath(new URL('../../packages/client/dist/xmppkit.min.js', import.meta.url));
-const executablePath = process.env.XMPPKIT_CHROMIUM ?? '/usr/bin/chromium';
 
 /** An element as plain data: attributes sorted (their order carries no meaning in XML). */
 type Tree = { name: string; attrs: [string, string][]; children: (string | Tree)[] };
@@ -151,31 +146,13 @@ function inBrowser(page: Page, inputs: string[]): Promise<Outcome[]> {
   }, inputs);
 }
 
-let http: Server;
-let browser: Browser;
+// a page on http://127.0.0.1, a secure context: the login below needs WebCrypto
+const chromium = useBrowser({ title: 'parse' });
 let page: Page;
+let pageErrors: string[];
 
 beforeAll(async () => {
-  // a page on http://127.0.0.1, a secure context: the login below needs WebCrypto
-  const code = readFileSync(bundle);
-  http = createServer((req, res) => {
-    const script = req.url === '/xmppkit.min.js';
-    res.writeHead(200, { 'content-type': script ? 'text/javascript' : 'text/html' });
-    res.end(script ? code : '<!doctype html><meta charset="utf-8"><title>parse</title><script src="/xmppkit.min.js"></script>');
-  });
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  browser = await chromium.launch({
-    executablePath,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-  page = await browser.newPage();
-  await page.goto(`http://127.0.0.1:${(http.address() as AddressInfo).port}`);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await new Promise((resolve) => http?.close(resolve));
+  ({ page, errors: pageErrors } = await chromium.open());
 });
 
 describe('parse() in Chromium (DOMParser) and in Node (the streaming Parser)', () => {
@@ -267,5 +244,6 @@ describe('the WebSocket transport in Chromium parses frames with DOMParser', () 
       { service: server.service, domain: server.domain, username: 'alice', password: server.accounts.alice, resource: 'parse' },
     );
     expect(result).toEqual({ body: 'a < b & "c" — 😀', errors: [] });
+    expect(pageErrors).toEqual([]);
   });
 });

@@ -1,11 +1,13 @@
 /**
- * Vitest globalSetup of the `integration` project: brings up the private ejabberd of
+ * Vitest globalSetup of the `integration` and `browser` projects: brings up the private ejabberd of
  * scripts/ejabberd.sh (loopback, no TLS, Debian's ejabberd 23.01 run as a node of our own) and hands
  * its coordinates to the tests. Tests read them with `ejabberd()` from test/setup/servers.ts (or
  * `inject('ejabberd')`).
  *
  * Never skips: if ejabberd cannot be installed or started, the run fails with the script's output.
- * Teardown stops the server only if this setup started it, and not when XMPPKIT_KEEP_EJABBERD=1.
+ * Idempotent: when both projects run, the second finds the server running and leaves it to the first.
+ * Teardown (when the whole run ends) stops the server only if this setup started it, and not
+ * when XMPPKIT_KEEP_EJABBERD=1.
  * Ports, state dir and timeouts follow the XMPPKIT_EJABBERD_* variables read by the script.
  */
 import type { TestProject } from 'vitest/node';

@@ -1,10 +1,12 @@
 /**
- * Vitest globalSetup of the `integration` project: brings up the private Prosody of
+ * Vitest globalSetup of the `integration` and `browser` projects: brings up the private Prosody of
  * scripts/prosody.sh (loopback, no TLS; see scripts/prosody.cfg.lua.in) and hands its coordinates
  * to the tests. Tests read them with `prosody()` from test/setup/servers.ts (or `inject('prosody')`).
  *
  * Never skips: if Prosody cannot be installed or started, the run fails with the script's output.
- * Teardown stops the server only if this setup started it, and not when XMPPKIT_KEEP_PROSODY=1.
+ * Idempotent: when both projects run, the second finds the server running and leaves it to the first.
+ * Teardown (when the whole run ends) stops the server only if this setup started it, and not
+ * when XMPPKIT_KEEP_PROSODY=1.
  * Ports, state dir and timeouts follow the XMPPKIT_PROSODY_* variables read by the script.
  */
 import type { TestProject } from 'vitest/node';

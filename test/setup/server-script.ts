@@ -43,6 +43,9 @@ export function serverScript(name: 'prosody' | 'ejabberd'): ServerScript {
  */
 export function bringUp(script: ServerScript, label: string, keepEnv: string): { startedHere: boolean; teardown: () => Promise<void> } {
   // 0: running and answering; anything else (3: stopped, 1: hung) means `up` will (re)start it.
+  // When the integration and browser projects both use this setup in one run, vitest runs their
+  // setups one after the other and every teardown only when the run ends: the first starts the
+  // server (and stops it at the end), the second finds it running and leaves it alone.
   const startedHere = script.run(['status']).status !== 0;
   // `up` may install the server with apt-get on a fresh CI machine: allow it minutes, not seconds.
   const up = script.run(['up'], 15 * 60_000);

@@ -1,5 +1,5 @@
 /**
- * Coordinates of the servers that the integration project's globalSetup brought up.
+ * Coordinates of the servers that the globalSetup of the `integration` and `browser` projects brought up.
  *
  *   import { prosody } from '../setup/servers.js';
  *   const { service, domain, accounts } = prosody();
@@ -22,8 +22,8 @@ export function prosody(): ProsodyInfo {
   const info = inject('prosody');
   if (!info) {
     throw new Error(
-      "inject('prosody') is empty: this test must run in the vitest project 'integration', " +
-        'whose globalSetup is test/setup/prosody.ts',
+      "inject('prosody') is empty: this test must run in the vitest project 'integration' or 'browser', " +
+        'whose globalSetup includes test/setup/prosody.ts',
     );
   }
   return info;
@@ -34,7 +34,7 @@ export function ejabberd(): EjabberdInfo {
   const info = inject('ejabberd');
   if (!info) {
     throw new Error(
-      "inject('ejabberd') is empty: this test must run in the vitest project 'integration', " +
+      "inject('ejabberd') is empty: this test must run in the vitest project 'integration' or 'browser', " +
         'whose globalSetup includes test/setup/ejabberd.ts',
     );
   }
