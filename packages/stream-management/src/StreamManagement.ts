@@ -223,10 +223,18 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
       const state = this.#state;
       // nothing to end or keep
       if (!state && !(this.#queue.length + this.#toResend.length + this.#waiting.length)) return;
-      const streamError = this.#established && entity.lastStreamError;
-      if (streamError) return this.#end(smError('stream-error', streamError.condition));
-      const condition = this.#drop ?? (entity.stopping ? 'stopped' : this.canResume ? null : 'not-resumable');
-      if (condition) return this.#end(smError(condition, DROPPED[condition]));
+      // In this order: our own too-high-h stream error, stop(), the server's stream error, a clean close.
+      const drop = this.#drop;
+      const condition =
+        drop === 'handled-count-too-high'
+          ? drop
+          : entity.stopping
+            ? 'stopped'
+            : this.#established && entity.lastStreamError
+              ? 'stream-error'
+              : (drop ?? (this.canResume ? null : 'not-resumable'));
+      // A stream error's text is the server's condition.
+      if (condition) return this.#end(smError(condition, condition === 'stream-error' ? entity.lastStreamError?.condition : DROPPED[condition]));
       this.#state = HIBERNATING;
       // What was written on this stream is now kept for the resumption (what was kept already said so).
       if (state === ENABLED) for (const entry of this.#queue.slice(0, this.#inFlight)) this.#notify('hibernated', entry.el);
@@ -591,7 +599,7 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
     const held = this.#waiting.splice(0);
     const resend = this.#toResend.splice(0);
     if (this.#state === ENABLED) {
-      this.emit('enabled', { id: this.id, resume: this.canResume, max: this.max, location: this.location });
+      this.#notify('enabled', { id: this.id, resume: this.canResume, max: this.max, location: this.location });
       for (const entry of resend) {
         const stanza = entry.el;
         // A new session has a new full JID: the old `from` would be refused as invalid-from.
@@ -633,7 +641,7 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
     const entries = [...this.#queue.splice(0), ...this.#toResend.splice(0)];
     if (resumeFailed) {
       this.#rebinding = true;
-      this.emit('resumeFailed', error);
+      this.#notify('resumeFailed', error);
     }
     for (const entry of entries) {
       if (resumeFailed && this.#options.resend === 'messages' && entry.el.name === 'message') this.#toResend.push(entry);
@@ -649,7 +657,7 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
   }
 
   /** Emit to the application; a throwing listener is reported as the client's `error`, never breaks the bookkeeping. */
-  #notify<K extends 'ack' | 'fail' | 'hibernated' | 'retry'>(event: K, ...args: StreamManagementEvents[K]): void {
+  #notify<K extends 'ack' | 'fail' | 'hibernated' | 'retry' | 'enabled' | 'resumeFailed'>(event: K, ...args: StreamManagementEvents[K]): void {
     try {
       (this.emit as (e: K, ...a: StreamManagementEvents[K]) => boolean)(event, ...args);
     } catch (err) {

@@ -230,6 +230,18 @@ describe('counting and acks', () => {
     xmpp.reconnect.stop();
   });
 
+  it('a too-high h keeps its condition when the server then sends a stream error of its own', async () => {
+    const { xmpp, failed, peer, sm } = await online();
+    xmpp.on('error', () => undefined);
+    sm.autoAck = false;
+    await xmpp.send(msg('t1'));
+    sm.ack(5);
+    await peer.next((el) => el.name === 'stream:error');
+    peer.send(xml('stream:error', { 'xmlns:stream': 'http://etherx.jabber.org/streams' }, xml('undefined-condition', 'urn:ietf:params:xml:ns:xmpp-streams')));
+    await vi.waitFor(() => expect(failed).toEqual([['t1', 'handled-count-too-high']]));
+    xmpp.reconnect.stop();
+  });
+
   it('with handledCountTooHigh: resync, a too-high h acks everything and warns', async () => {
     const { server, xmpp, acked } = setup({ handledCountTooHigh: 'resync' });
     const warnings: Error[] = [];
@@ -454,6 +466,37 @@ describe('resumption', () => {
     expect(peer2.received.find((el) => el.attrs.id === 'rp1' || el.attrs.id === 'riq')).toBeUndefined();
     sm2.ack();
     await expect(first).resolves.toBeUndefined();
+    await xmpp.stop();
+  });
+
+  it("throwing resumeFailed and enabled listeners are reported as errors and keep no stanza from its outcome", async () => {
+    const { server, xmpp, peer, sm } = await online({ resend: 'messages' });
+    const errors: string[] = [];
+    xmpp.on('error', (err) => errors.push(err.message));
+    xmpp.streamManagement.on('resumeFailed', () => {
+      throw new Error('resumeFailed listener bug');
+    });
+    xmpp.streamManagement.on('enabled', () => {
+      throw new Error('enabled listener bug');
+    });
+    sm.autoAck = false;
+    const kept = xmpp.streamManagement.sendAcked(xml('message', { to: 'f@localhost', id: 'km1' }, xml('body', {}, 'hi')));
+    await peer.next((el) => el.attrs.id === 'km1');
+    xmpp.reconnect.stop();
+    peer.cut();
+    await vi.waitFor(() => expect(xmpp.status).toBe('disconnect'), { timeout: 5000 });
+    const established = xmpp.establish();
+    const peer2 = await server.nextConnection();
+    await resumeOn(peer2, { failed: 'item-not-found' });
+    await peer2.bind('user@localhost/new');
+    await peer2.next('enable');
+    const sm2 = new ServerStreamManagement(peer2);
+    peer2.send(xml('enabled', { xmlns: NS_SM, id: 'sm-2', resume: 'true' }));
+    await established;
+    await peer2.next((el) => el.attrs.id === 'km1');
+    sm2.ack();
+    await expect(kept).resolves.toBeUndefined();
+    expect(errors).toEqual(['resumeFailed listener bug', 'enabled listener bug']);
     await xmpp.stop();
   });
 
