@@ -402,7 +402,7 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
       // while the link is up, acks are on their way, so wait for room, in order; while it is down, nobody knows when.
       if (!rebinding) {
         if (!this.#unansweredSince) this.requestAck(); // unless an <r/> is already waiting for its <a/>
-        if (this.#state !== ENABLED && !waiting.length) throw smError('queue-full', `${this.#queue.length} stanzas await an ack`);
+        if (this.#state === HIBERNATING && !waiting.length) throw smError('queue-full', `${this.#queue.length} stanzas await an ack`);
       }
       return new Promise<boolean>((resolve, reject) => waiting.push([el, original, resolve, reject]));
     }
@@ -436,7 +436,8 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
   /** Let waiting writes through, oldest first, as far as the queue has room (all of them without a session); held ones wait for `#ready()`. */
   #drain(): void {
     const waiting = this.#waiting;
-    while (waiting.length && !this.#rebinding && !(this.#state && this.#queue.length >= this.maxQueue)) {
+    // Nothing may follow our closing tag (RFC 6120 section 4.4): while closing, what waits stays (stop() fails it).
+    while (waiting.length && !this.#rebinding && !(this.#state && this.#queue.length >= this.maxQueue) && !/^(cl|d)/.test(this.#entity.status)) {
       const [el, original, resolve, reject] = waiting.shift()!;
       this.#write(el, original, true).then(resolve, reject);
     }

@@ -623,6 +623,49 @@ describe('a full queue while the link is up (backpressure)', () => {
     await xmpp.stop();
   });
 
+  it('an ack that arrives after our closing tag lets no waiting send out (RFC 6120 section 4.4)', async () => {
+    const { xmpp, peer, sm, failed } = await online({ maxQueue: 1 });
+    sm.autoAck = false;
+    peer.answerClose = false;
+    const first = xmpp.send(msg('e1'));
+    const waiting = xmpp.streamManagement.sendAcked(msg('e2'));
+    await first;
+    await tick();
+    let afterClose = 0;
+    peer.once('streamEnd', () => {
+      peer.on('element', () => afterClose++);
+      sm.ack(); // frees room for e2, after we closed the stream
+      setTimeout(() => peer.closeStream(), 10);
+    });
+    const stopped = xmpp.stop();
+    await expect(waiting).rejects.toMatchObject({ name: 'StreamManagementError', condition: 'stopped' });
+    await stopped;
+    expect(afterClose).toBe(0);
+    expect(peer.received.filter((el) => el.name === 'message').map((el) => el.attrs.id)).toEqual(['e1']);
+    expect(failed).toEqual([]); // e1 was acknowledged by that <a/>
+  });
+
+  it('a full queue while a resumption is under way makes send() wait for it instead of rejecting', async () => {
+    const { server, xmpp, peer, sm, acked } = await online({ maxQueue: 2 });
+    sm.autoAck = false;
+    for (const id of ['r1', 'r2']) await xmpp.send(msg(id));
+    xmpp.reconnect.stop();
+    peer.cut();
+    await vi.waitFor(() => expect(xmpp.status).toBe('disconnect'), { timeout: 5000 });
+    const established = xmpp.establish();
+    const peer2 = await server.nextConnection();
+    await peer2.authenticate({ features: [xml('bind', NS_BIND), smFeature()] });
+    const resume = await peer2.next('resume');
+    const third = xmpp.send(msg('r3')); // the link is up: the <resumed h/> will make room
+    await tick();
+    peer2.send(xml('resumed', { xmlns: NS_SM, h: 2, previd: resume.attrs.previd }));
+    await established;
+    await third;
+    await peer2.next((el) => el.attrs.id === 'r3');
+    expect(acked).toEqual(['r1', 'r2']);
+    await xmpp.stop();
+  });
+
   it('stop() while sends wait for room rejects them with stopped; they were never written', async () => {
     const { xmpp, peer, sm, failed } = await online({ maxQueue: 1 });
     sm.autoAck = false;
