@@ -608,10 +608,15 @@ export class StreamManagement extends EventEmitter<StreamManagementEvents> {
         if (!stanza.getChild('delay', NS_DELAY)) stanza.appendChild(xml('delay', { xmlns: NS_DELAY, stamp: new Date(entry.stamp).toISOString() }));
         this.#notify('retry', stanza);
         this.#pending.set(stanza, entry.settle);
-        this.#entity.send(stanza).catch((err: unknown) => {
-          this.#pending.delete(stanza);
-          this.#fail(smError('resume-failed', 'the re-send failed', undefined, err), entry);
-        });
+        // Straight to our own write: the outgoing filters ran when it was first sent, and an asynchronous
+        // filter would let the held stanzas below overtake it.
+        this.#write(stanza, stanza).then(
+          (written) => written && this.#entity.emitSent(stanza),
+          (err: unknown) => {
+            this.#pending.delete(stanza);
+            this.#fail(smError('resume-failed', 'the re-send failed', undefined, err), entry);
+          },
+        );
       }
     } else this.#fail(smError('not-enabled', 'no stream management on the new session'), ...resend);
     this.#waiting.push(...held);

@@ -946,6 +946,33 @@ describe('robustness', () => {
 });
 
 describe('held and re-sent stanzas at the edges', () => {
+  it('with an outgoing filter, re-sent messages still go first and are not filtered a second time', async () => {
+    const { server, xmpp, peer, sm } = await online({ resend: 'messages' });
+    const filtered: string[] = [];
+    xmpp.middleware.filter((ctx, next) => {
+      filtered.push(ctx.stanza.attrs.id ?? ctx.stanza.name);
+      return next();
+    });
+    sm.autoAck = false;
+    await xmpp.send(msg('old'));
+    xmpp.streamManagement.on('resumeFailed', () => void xmpp.send(xml('presence', { id: 'fresh-presence' })));
+    xmpp.reconnect.stop();
+    peer.cut();
+    await vi.waitFor(() => expect(xmpp.status).toBe('disconnect'), { timeout: 5000 });
+    const established = xmpp.establish();
+    const peer2 = await server.nextConnection();
+    await resumeOn(peer2, { failed: 'item-not-found' });
+    await peer2.bind('user@localhost/new');
+    await peer2.next('enable');
+    peer2.send(xml('enabled', { xmlns: NS_SM, id: 'sm-2', resume: 'true' }));
+    await established;
+    await peer2.next((el) => el.attrs.id === 'fresh-presence');
+    const order = peer2.received.filter((el) => el.name === 'message' || el.name === 'presence').map((el) => el.attrs.id);
+    expect(order).toEqual(['old', 'fresh-presence']);
+    expect(filtered.filter((id) => id === 'old')).toHaveLength(1);
+    await xmpp.stop();
+  });
+
   it('a stanza sent from a retry listener goes out after every re-sent stanza', async () => {
     const { server, xmpp, peer, sm } = await online();
     sm.autoAck = false;
