@@ -64,6 +64,9 @@ const REFUSED: [string, string][] = [
   ['<a>&#0;</a>', 'bad-format'],
   ['<a>&#xD800;</a>', 'bad-format'],
   ['<a>&#x110000;</a>', 'bad-format'],
+  // character references longer than the Node parser reads, leading zeros included
+  ['<a>&#00000065;</a>', 'bad-format'],
+  ['<a>&#x0000041;</a>', 'bad-format'],
   ['<![CDATA[x]]><a/>', 'bad-format'],
   ['<![CDATA[ ]]><a/>', 'bad-format'],
   ['<a><![CDATA[never closed</a>', 'bad-format'],

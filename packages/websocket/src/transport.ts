@@ -115,10 +115,11 @@ export class WebSocketTransport extends EventEmitter<TransportEvents> implements
     try {
       el = parse(text);
     } catch (err) {
-      // Whitespace-only frames (keepalives) fail to parse and are dropped; anything else is an XMLError.
+      // Whitespace-only frames (keepalives) fail to parse and are dropped. After malformed XML the stream
+      // is over; another error (say, no DOMParser in a worker) is reported as it is.
       if (NOT_BLANK.test(text)) {
-        this.#failed = true;
-        this.emit('error', err as XMLError);
+        if (err instanceof XMLError) this.#failed = true;
+        this.emit('error', err as Error);
       }
       return;
     }

@@ -115,7 +115,8 @@ export class Element {
 
   /** The child elements, without text. */
   getChildElements(): Element[] {
-    return this.children.filter((child) => child instanceof Element);
+    // any element object, ours or one built by ltx, as ltx does
+    return this.children.filter((child): child is Element => typeof child === 'object' && child !== null);
   }
 
   /** The text children, concatenated. */

@@ -13,6 +13,8 @@ const CDATA = /<!\[CDATA\[[^]*?(\]\]>|$)/g;
  * refuse the same references).
  */
 const RESTRICTED = /<[!?]|&(?!(amp|lt|gt|quot|apos);)[A-Za-z]{2,4};/;
+/** character references longer than the Node parser reads (7 decimal or 6 hex digits, leading zeros included) */
+const LONG_REFERENCE = /&#(?!(x[\dA-Fa-f]{1,6}|\d{1,7});)/;
 
 /**
  * Parse one complete XML element from a string, with the platform's DOMParser: the browser build's
@@ -24,6 +26,7 @@ export function parse(text: string): Element {
   // Refused on the text itself, before DOMParser runs: no DTD is ever processed.
   const restricted = RESTRICTED.exec(frame.replace(CDATA, ''));
   if (restricted) throw new XMLError('restricted-xml', `${restricted[0]} is not allowed`);
+  if (LONG_REFERENCE.test(frame.replace(CDATA, ''))) throw new XMLError('bad-format', 'invalid character reference');
   // The frame comes after an element of our own, which nothing in the frame can precede. On an error,
   // Chromium and WebKit insert a <parsererror> before the document element's first child, and Firefox
   // replaces the document element with one: either way the document element no longer starts with <x/>.

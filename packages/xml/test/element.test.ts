@@ -140,4 +140,11 @@ describe('Element', () => {
     expect(el.toString()).toBe('<a><f q="&quot;">&lt;</f></a>');
     expect(new ltx.Element('l').cnode(xml('b', { x: '&' }, 'y>') as unknown as ltx.Element).root().toString()).toBe('<l><b x="&amp;">y&gt;</b></l>');
   });
+
+  it('getChildElements() includes ltx elements among its children, as ltx does', () => {
+    const foreign = new ltx.Element('f');
+    const el = xml('a', {}, 'text', foreign as unknown as Element, xml('b'));
+    expect(el.getChildElements().map((c) => c.name)).toEqual(['f', 'b']);
+    expect(el.getChildElements()[0]).toBe(foreign);
+  });
 });

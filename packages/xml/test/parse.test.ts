@@ -80,7 +80,7 @@ describe('the browser entry', () => {
     ['<a>&amp;&lt;&gt;&quot;&apos;&#65;&#x42;&abcdef;</a>', '<w><x/><a>&amp;&lt;&gt;&quot;&apos;&#65;&#x42;&abcdef;</a></w>'],
     [` \n<?xml version='1.0' encoding='UTF-8'?><a/>`, '<w><x/><a/></w>'],
     ['<?xml?><a/>', '<w><x/><a/></w>'],
-  ])('hands %j to DOMParser (what the Node parser also lets through), wrapped', (input, wrapped) => {
+  ])('hands %j, which passes the restricted-xml pre-check, to DOMParser, wrapped', (input, wrapped) => {
     const seen = stubDOMParser();
     expect(() => parseDOM(input)).toThrow('reached DOMParser');
     expect(seen).toEqual([wrapped]);

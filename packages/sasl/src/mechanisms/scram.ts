@@ -172,11 +172,11 @@ export class ScramCache {
     return this.#entries.get(key);
   }
 
-  set(key: string, keys: ScramKeys): void {
+  set(key: string, { clientKey, serverKey }: ScramKeys): void {
     const entries = this.#entries;
-    // delete first, so the entry becomes the newest
+    // delete first, so the entry becomes the newest; copies, so the caller's arrays stay theirs
     entries.delete(key);
-    entries.set(key, keys);
+    entries.set(key, { clientKey: clientKey.slice(), serverKey: serverKey.slice() });
     while (entries.size > this.maxEntries) entries.delete(entries.keys().next().value!);
   }
 
