@@ -61,6 +61,26 @@ async function resumeOn(peer: ServerConnection, answer: { h: number; previd?: st
   return resume;
 }
 
+/** Stop reconnect, cut the link, wait for the disconnect, and start the next attempt by hand. */
+async function cutAndReconnect(server: ScriptedServer, xmpp: ReturnType<typeof client>, peer: ServerConnection) {
+  xmpp.reconnect.stop();
+  peer.cut();
+  await vi.waitFor(() => expect(xmpp.status).toBe('disconnect'), { timeout: 5000 });
+  const established = xmpp.establish();
+  return { established, peer2: await server.nextConnection() };
+}
+
+/** After a failed resumption: bind a new resource and enable stream management as `sm-2` (with `track`, the server counts and acks). */
+async function newSession(peer: ServerConnection, track?: true): Promise<ServerStreamManagement>;
+async function newSession(peer: ServerConnection): Promise<void>;
+async function newSession(peer: ServerConnection, track?: boolean): Promise<ServerStreamManagement | void> {
+  await peer.bind('user@localhost/new');
+  await peer.next('enable');
+  const sm = track ? new ServerStreamManagement(peer) : undefined;
+  peer.send(xml('enabled', { xmlns: NS_SM, id: 'sm-2', resume: 'true' }));
+  return sm;
+}
+
 const msg = (id: string, to = 'friend@localhost') => xml('message', { to, id, type: 'chat' }, xml('body', {}, id));
 
 afterEach(() => {
@@ -394,11 +414,7 @@ describe('resumption', () => {
 
   it('counts stanzas the server re-sends right after <resumed/>', async () => {
     const { server, xmpp, peer } = await online();
-    xmpp.reconnect.stop();
-    peer.cut();
-    await vi.waitFor(() => expect(xmpp.status).toBe('disconnect'), { timeout: 5000 });
-    const established = xmpp.establish();
-    const peer2 = await server.nextConnection();
+    const { established, peer2 } = await cutAndReconnect(server, xmpp, peer);
     await peer2.authenticate({ features: [xml('bind', NS_BIND), smFeature()] });
     await peer2.next('resume');
     peer2.sendRaw(`<resumed xmlns='urn:xmpp:sm:3' h='0' previd='sm-1'/>`);
@@ -416,15 +432,9 @@ describe('resumption', () => {
     for (const p of pending) p.catch(() => undefined);
     await xmpp.send(xml('presence', { id: 'p1' }));
     await peer.next((el) => el.attrs.id === 'p1');
-    xmpp.reconnect.stop();
-    peer.cut();
-    await vi.waitFor(() => expect(xmpp.status).toBe('disconnect'), { timeout: 5000 });
-    const established = xmpp.establish();
-    const peer2 = await server.nextConnection();
+    const { established, peer2 } = await cutAndReconnect(server, xmpp, peer);
     await resumeOn(peer2, { failed: 'item-not-found', h: 1 });
-    await peer2.bind('user@localhost/new');
-    await peer2.next('enable');
-    peer2.send(xml('enabled', { xmlns: NS_SM, id: 'sm-2', resume: 'true' }));
+    await newSession(peer2);
     await established;
     expect(acked).toEqual(['f1']);
     expect(failed).toEqual([
@@ -448,16 +458,9 @@ describe('resumption', () => {
     await xmpp.send(xml('presence', { id: 'rp1' }));
     xmpp.iqCaller.request(xml('iq', { type: 'get', id: 'riq', to: 'localhost' }, xml('ping', 'urn:xmpp:ping'))).catch(() => undefined);
     await peer.next((el) => el.attrs.id === 'riq');
-    xmpp.reconnect.stop();
-    peer.cut();
-    await vi.waitFor(() => expect(xmpp.status).toBe('disconnect'), { timeout: 5000 });
-    const established = xmpp.establish();
-    const peer2 = await server.nextConnection();
+    const { established, peer2 } = await cutAndReconnect(server, xmpp, peer);
     await resumeOn(peer2, { failed: 'item-not-found' });
-    await peer2.bind('user@localhost/new');
-    await peer2.next('enable');
-    const sm2 = new ServerStreamManagement(peer2);
-    peer2.send(xml('enabled', { xmlns: NS_SM, id: 'sm-2', resume: 'true' }));
+    const sm2 = await newSession(peer2, true);
     await established;
     const resent = await peer2.next((el) => el.attrs.id === 'rm1');
     expect(resent.attrs.from).toBeUndefined();
@@ -482,16 +485,9 @@ describe('resumption', () => {
     sm.autoAck = false;
     const kept = xmpp.streamManagement.sendAcked(xml('message', { to: 'f@localhost', id: 'km1' }, xml('body', {}, 'hi')));
     await peer.next((el) => el.attrs.id === 'km1');
-    xmpp.reconnect.stop();
-    peer.cut();
-    await vi.waitFor(() => expect(xmpp.status).toBe('disconnect'), { timeout: 5000 });
-    const established = xmpp.establish();
-    const peer2 = await server.nextConnection();
+    const { established, peer2 } = await cutAndReconnect(server, xmpp, peer);
     await resumeOn(peer2, { failed: 'item-not-found' });
-    await peer2.bind('user@localhost/new');
-    await peer2.next('enable');
-    const sm2 = new ServerStreamManagement(peer2);
-    peer2.send(xml('enabled', { xmlns: NS_SM, id: 'sm-2', resume: 'true' }));
+    const sm2 = await newSession(peer2, true);
     await established;
     await peer2.next((el) => el.attrs.id === 'km1');
     sm2.ack();
@@ -605,11 +601,7 @@ describe('a full queue while the link is up (backpressure)', () => {
     for (const s of sends) s.catch(() => undefined);
     await peer.next((el) => el.attrs.id === 'w2');
     await tick();
-    xmpp.reconnect.stop();
-    peer.cut();
-    await vi.waitFor(() => expect(xmpp.status).toBe('disconnect'), { timeout: 5000 });
-    const established = xmpp.establish();
-    const peer2 = await server.nextConnection();
+    const { established, peer2 } = await cutAndReconnect(server, xmpp, peer);
     await resumeOn(peer2, { failed: 'item-not-found', h: 2 }); // the <failed h/> frees room in the queue
     await expect(sends[2]).rejects.toMatchObject({ name: 'StreamManagementError', condition: 'resume-failed' });
     const bind = await peer2.next((el) => el.name === 'iq');
@@ -649,11 +641,7 @@ describe('a full queue while the link is up (backpressure)', () => {
     const { server, xmpp, peer, sm, acked } = await online({ maxQueue: 2 });
     sm.autoAck = false;
     for (const id of ['r1', 'r2']) await xmpp.send(msg(id));
-    xmpp.reconnect.stop();
-    peer.cut();
-    await vi.waitFor(() => expect(xmpp.status).toBe('disconnect'), { timeout: 5000 });
-    const established = xmpp.establish();
-    const peer2 = await server.nextConnection();
+    const { established, peer2 } = await cutAndReconnect(server, xmpp, peer);
     await peer2.authenticate({ features: [xml('bind', NS_BIND), smFeature()] });
     const resume = await peer2.next('resume');
     const third = xmpp.send(msg('r3')); // the link is up: the <resumed h/> will make room
@@ -926,15 +914,9 @@ describe('robustness', () => {
     sm.autoAck = false;
     await xmpp.send(msg('old'));
     xmpp.streamManagement.on('resumeFailed', () => void xmpp.send(xml('presence', { id: 'fresh-presence' })));
-    xmpp.reconnect.stop();
-    peer.cut();
-    await vi.waitFor(() => expect(xmpp.status).toBe('disconnect'), { timeout: 5000 });
-    const established = xmpp.establish();
-    const peer2 = await server.nextConnection();
+    const { established, peer2 } = await cutAndReconnect(server, xmpp, peer);
     await resumeOn(peer2, { failed: 'item-not-found' });
-    await peer2.bind('user@localhost/new');
-    await peer2.next('enable');
-    peer2.send(xml('enabled', { xmlns: NS_SM, id: 'sm-2', resume: 'true' }));
+    await newSession(peer2);
     await established;
     await peer2.next((el) => el.attrs.id === 'fresh-presence');
     const order = peer2.received.filter((el) => ['iq', 'message', 'presence', 'enable'].includes(el.name)).map((el) => el.attrs.id ?? el.name);
@@ -956,15 +938,9 @@ describe('held and re-sent stanzas at the edges', () => {
     sm.autoAck = false;
     await xmpp.send(msg('old'));
     xmpp.streamManagement.on('resumeFailed', () => void xmpp.send(xml('presence', { id: 'fresh-presence' })));
-    xmpp.reconnect.stop();
-    peer.cut();
-    await vi.waitFor(() => expect(xmpp.status).toBe('disconnect'), { timeout: 5000 });
-    const established = xmpp.establish();
-    const peer2 = await server.nextConnection();
+    const { established, peer2 } = await cutAndReconnect(server, xmpp, peer);
     await resumeOn(peer2, { failed: 'item-not-found' });
-    await peer2.bind('user@localhost/new');
-    await peer2.next('enable');
-    peer2.send(xml('enabled', { xmlns: NS_SM, id: 'sm-2', resume: 'true' }));
+    await newSession(peer2);
     await established;
     await peer2.next((el) => el.attrs.id === 'fresh-presence');
     const order = peer2.received.filter((el) => el.name === 'message' || el.name === 'presence').map((el) => el.attrs.id);
@@ -1026,11 +1002,7 @@ describe('held and re-sent stanzas at the edges', () => {
     kept.catch(() => undefined);
     await peer.next((el) => el.attrs.id === 'kept');
     xmpp.streamManagement.on('resumeFailed', () => void xmpp.send(xml('presence', { id: 'held' })));
-    xmpp.reconnect.stop();
-    peer.cut();
-    await vi.waitFor(() => expect(xmpp.status).toBe('disconnect'), { timeout: 5000 });
-    const established = xmpp.establish();
-    const peer2 = await server.nextConnection();
+    const { established, peer2 } = await cutAndReconnect(server, xmpp, peer);
     await resumeOn(peer2, { failed: 'item-not-found' });
     await peer2.bind('user@localhost/new');
     await peer2.next('enable');
@@ -1085,11 +1057,7 @@ describe('IQ requests across a resumption', () => {
     const first = xmpp.iqCaller.get(ping());
     first.catch(() => undefined);
     await peer.next('iq');
-    xmpp.reconnect.stop();
-    peer.cut();
-    await vi.waitFor(() => expect(xmpp.status).toBe('disconnect'), { timeout: 5000 });
-    const established = xmpp.establish();
-    const peer2 = await server.nextConnection();
+    const { established, peer2 } = await cutAndReconnect(server, xmpp, peer);
     await resumeOn(peer2, { failed: 'item-not-found', h: 1 });
     await expect(first).rejects.toMatchObject({ name: 'ConnectionError', condition: 'disconnected', text: expect.stringMatching(/could not be resumed/) });
     await peer2.next((el) => el.name === 'iq' && el.getChild('bind') !== undefined).then((iq) => peer2.send(xml('iq', { type: 'result', id: iq.attrs.id }, xml('bind', NS_BIND, xml('jid', {}, 'user@localhost/new')))));

@@ -24,9 +24,10 @@ const LONG_REFERENCE = /&#(?!(x[\dA-Fa-f]{1,6}|\d{1,7});)/;
 export function parse(text: string): Element {
   const frame = text.replace(DECLARATION, '');
   // Refused on the text itself, before DOMParser runs: no DTD is ever processed.
-  const restricted = RESTRICTED.exec(frame.replace(CDATA, ''));
+  const markup = frame.replace(CDATA, '');
+  const restricted = RESTRICTED.exec(markup);
   if (restricted) throw new XMLError('restricted-xml', `${restricted[0]} is not allowed`);
-  if (LONG_REFERENCE.test(frame.replace(CDATA, ''))) throw new XMLError('bad-format', 'invalid character reference');
+  if (LONG_REFERENCE.test(markup)) throw new XMLError('bad-format', 'invalid character reference');
   // The frame comes after an element of our own, which nothing in the frame can precede. On an error,
   // Chromium and WebKit insert a <parsererror> before the document element's first child, and Firefox
   // replaces the document element with one: either way the document element no longer starts with <x/>.
